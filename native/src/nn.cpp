@@ -144,3 +144,6 @@ CF_API int cf_cuda_device_count() { try { return (int)torch::cuda::device_count(
 CF_API int cf_cuda_synchronize() {
   CF_STATUS({ if (torch::cuda::is_available()) torch::cuda::synchronize(); })
 }
+
+// Replaces a tensor's storage in place, keeping its identity (and autograd leaf status): Module.to(device).
+CF_API int cf_set_data(TensorH t, TensorH src) { CF_STATUS({ at::NoGradGuard ng; t->set_data(*src); }) }
