@@ -1,3 +1,4 @@
+using CoFUsfl.Torch.Native;
 using static CoFUsfl.Torch.Native.NativeMethods;
 
 namespace CoFUsfl.Torch;
@@ -20,7 +21,9 @@ public static class F
         long* s = stackalloc long[] { stride, stride };
         long* p = stackalloc long[] { padding, padding };
         long* d = stackalloc long[] { dilation, dilation };
-        return new(cf_conv2d(input.Handle, weight.Handle, bias?.Handle, s, p, d, groups));
+        var r = new Tensor(cf_conv2d(input.Handle, weight.Handle, (bias?.Handle).OrNull(), s, p, d, groups));
+        GC.KeepAlive(bias);
+        return r;
     }
 
     public static unsafe Tensor conv_transpose2d(Tensor input, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0,
@@ -30,10 +33,17 @@ public static class F
         long* p = stackalloc long[] { padding, padding };
         long* o = stackalloc long[] { outputPadding, outputPadding };
         long* d = stackalloc long[] { dilation, dilation };
-        return new(cf_conv_transpose2d(input.Handle, weight.Handle, bias?.Handle, s, p, o, groups, d));
+        var r = new Tensor(cf_conv_transpose2d(input.Handle, weight.Handle, (bias?.Handle).OrNull(), s, p, o, groups, d));
+        GC.KeepAlive(bias);
+        return r;
     }
 
-    public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null) => new(cf_linear(input.Handle, weight.Handle, bias?.Handle));
+    public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null)
+    {
+        var r = new Tensor(cf_linear(input.Handle, weight.Handle, (bias?.Handle).OrNull()));
+        GC.KeepAlive(bias);
+        return r;
+    }
     public static Tensor pixel_shuffle(Tensor input, long upscale) => new(cf_pixel_shuffle(input.Handle, upscale, 0));
     public static Tensor pixel_unshuffle(Tensor input, long downscale) => new(cf_pixel_shuffle(input.Handle, downscale, 1));
 

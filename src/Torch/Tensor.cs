@@ -143,7 +143,11 @@ public sealed partial class Tensor : IDisposable
             TorchException.Check(cf_grad(Handle, out var g));
             return g == IntPtr.Zero ? null : new Tensor(g);
         }
-        set => TorchException.Check(cf_set_grad(Handle, value?.Handle));
+        set
+        {
+            TorchException.Check(cf_set_grad(Handle, (value?.Handle).OrNull()));
+            GC.KeepAlive(value);
+        }
     }
 
     public void retain_grad() => TorchException.Check(cf_retain_grad(Handle));
@@ -165,7 +169,11 @@ public sealed partial class Tensor : IDisposable
     public Tensor mul_(double value) { InPlace(5, null, value); return this; }
     public Tensor add_(double value) { InPlace(6, null, value); return this; }
 
-    private void InPlace(int op, Tensor? other, double alpha) => TorchException.Check(cf_inplace(op, Handle, other?.Handle, alpha));
+    private void InPlace(int op, Tensor? other, double alpha)
+    {
+        TorchException.Check(cf_inplace(op, Handle, (other?.Handle).OrNull(), alpha));
+        GC.KeepAlive(other);
+    }
 }
 
 public sealed partial class Tensor

@@ -55,7 +55,10 @@ public static class torch
     private static unsafe Tensor New(int kind, long[] shape, ScalarType dtype, Device? device, double a = 0, double b = 0, Generator? gen = null)
     {
         var d = device ?? Device.CPU;
-        fixed (long* p = shape) return new(cf_new(kind, p, shape.Length, (int)dtype, (int)d.Type, d.Index, a, b, gen?.Handle));
+        Tensor r;
+        fixed (long* p = shape) r = new(cf_new(kind, p, shape.Length, (int)dtype, (int)d.Type, d.Index, a, b, (gen?.Handle).OrNull()));
+        GC.KeepAlive(gen);
+        return r;
     }
 
     public static Tensor empty(long[] shape, ScalarType dtype = ScalarType.Float32, Device? device = null) => New(0, shape, dtype, device);
@@ -68,13 +71,23 @@ public static class torch
     public static Tensor scalar(double value, ScalarType dtype = ScalarType.Float32, Device? device = null) => New(3, [], dtype, device, value);
     public static Tensor tensor(double value, ScalarType dtype = ScalarType.Float32, Device? device = null) => scalar(value, dtype, device);
 
-    public static Tensor zeros_like(Tensor t) => new(cf_like(0, t.Handle, 0, 0, null));
-    public static Tensor ones_like(Tensor t) => new(cf_like(1, t.Handle, 0, 0, null));
-    public static Tensor empty_like(Tensor t) => new(cf_like(2, t.Handle, 0, 0, null));
-    public static Tensor full_like(Tensor t, double value) => new(cf_like(5, t.Handle, value, 0, null));
+    public static Tensor zeros_like(Tensor t) => new(cf_like(0, t.Handle, 0, 0, IntPtr.Zero));
+    public static Tensor ones_like(Tensor t) => new(cf_like(1, t.Handle, 0, 0, IntPtr.Zero));
+    public static Tensor empty_like(Tensor t) => new(cf_like(2, t.Handle, 0, 0, IntPtr.Zero));
+    public static Tensor full_like(Tensor t, double value) => new(cf_like(5, t.Handle, value, 0, IntPtr.Zero));
     /// <summary>U[low, high) noise shaped like <paramref name="t"/> (the training-time quantization proxy).</summary>
-    public static Tensor uniform_like(Tensor t, double low, double high, Generator? generator = null) => new(cf_like(3, t.Handle, low, high, generator?.Handle));
-    public static Tensor randn_like(Tensor t, Generator? generator = null) => new(cf_like(4, t.Handle, 0, 0, generator?.Handle));
+    public static Tensor uniform_like(Tensor t, double low, double high, Generator? generator = null)
+    {
+        var r = new Tensor(cf_like(3, t.Handle, low, high, (generator?.Handle).OrNull()));
+        GC.KeepAlive(generator);
+        return r;
+    }
+    public static Tensor randn_like(Tensor t, Generator? generator = null)
+    {
+        var r = new Tensor(cf_like(4, t.Handle, 0, 0, (generator?.Handle).OrNull()));
+        GC.KeepAlive(generator);
+        return r;
+    }
 
     public static Tensor arange(double start, double end, double step = 1, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {

@@ -55,8 +55,8 @@ internal static partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr cf_generator_new(ulong seed, int devType, int devIndex);
     [DllImport(Lib)] internal static extern void cf_generator_free(IntPtr g);
 
-    [DllImport(Lib)] internal static extern unsafe IntPtr cf_new(int kind, long* shape, int ndim, int dtype, int devType, int devIndex, double a, double b, GeneratorHandle? gen);
-    [DllImport(Lib)] internal static extern IntPtr cf_like(int kind, TensorHandle t, double a, double b, GeneratorHandle? gen);
+    [DllImport(Lib)] internal static extern unsafe IntPtr cf_new(int kind, long* shape, int ndim, int dtype, int devType, int devIndex, double a, double b, IntPtr gen);
+    [DllImport(Lib)] internal static extern IntPtr cf_like(int kind, TensorHandle t, double a, double b, IntPtr gen);
     [DllImport(Lib)] internal static extern IntPtr cf_arange(double start, double end, double step, int dtype, int devType, int devIndex);
     [DllImport(Lib)] internal static extern unsafe IntPtr cf_from_data(void* data, long nbytes, long* shape, int ndim, int dtype);
     [DllImport(Lib)] internal static extern unsafe int cf_copy_to(TensorHandle t, void* dst, long nbytes);
@@ -102,11 +102,11 @@ internal static partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr cf_masked_select(TensorHandle a, TensorHandle mask);
     [DllImport(Lib)] internal static extern int cf_topk(TensorHandle a, long k, long dim, int largest, out IntPtr values, out IntPtr indices);
     [DllImport(Lib)] internal static extern IntPtr cf_scatter(TensorHandle a, long dim, TensorHandle index, TensorHandle src);
-    [DllImport(Lib)] internal static extern int cf_inplace(int op, TensorHandle a, TensorHandle? b, double alpha);
+    [DllImport(Lib)] internal static extern int cf_inplace(int op, TensorHandle a, IntPtr b, double alpha);
 
-    [DllImport(Lib)] internal static extern unsafe IntPtr cf_conv2d(TensorHandle x, TensorHandle w, TensorHandle? b, long* stride, long* padding, long* dilation, long groups);
-    [DllImport(Lib)] internal static extern unsafe IntPtr cf_conv_transpose2d(TensorHandle x, TensorHandle w, TensorHandle? b, long* stride, long* padding, long* outputPadding, long groups, long* dilation);
-    [DllImport(Lib)] internal static extern IntPtr cf_linear(TensorHandle x, TensorHandle w, TensorHandle? b);
+    [DllImport(Lib)] internal static extern unsafe IntPtr cf_conv2d(TensorHandle x, TensorHandle w, IntPtr b, long* stride, long* padding, long* dilation, long groups);
+    [DllImport(Lib)] internal static extern unsafe IntPtr cf_conv_transpose2d(TensorHandle x, TensorHandle w, IntPtr b, long* stride, long* padding, long* outputPadding, long groups, long* dilation);
+    [DllImport(Lib)] internal static extern IntPtr cf_linear(TensorHandle x, TensorHandle w, IntPtr b);
     [DllImport(Lib)] internal static extern IntPtr cf_pixel_shuffle(TensorHandle x, long r, int inverse);
     [DllImport(Lib)] internal static extern IntPtr cf_interpolate(TensorHandle x, long h, long w, double sh, double sw, int mode);
     [DllImport(Lib)] internal static extern IntPtr cf_pool2d(int kind, TensorHandle x, long kh, long kw, long sh, long sw, long ph, long pw);
@@ -123,10 +123,10 @@ internal static partial class NativeMethods
     [DllImport(Lib)] internal static extern void cf_set_grad_enabled(int on);
     [DllImport(Lib)] internal static extern unsafe int cf_backward(IntPtr* roots, IntPtr* grads, int n, int retainGraph);
     [DllImport(Lib)] internal static extern int cf_grad(TensorHandle t, out IntPtr grad);
-    [DllImport(Lib)] internal static extern int cf_set_grad(TensorHandle t, TensorHandle? g);
+    [DllImport(Lib)] internal static extern int cf_set_grad(TensorHandle t, IntPtr g);
 
     [DllImport(Lib)] internal static extern int cf_adam_step(TensorHandle p, TensorHandle expAvg, TensorHandle expAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay, long step, int amsgrad);
-    [DllImport(Lib)] internal static extern int cf_sgd_step(TensorHandle p, TensorHandle? momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first);
+    [DllImport(Lib)] internal static extern int cf_sgd_step(TensorHandle p, IntPtr momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first);
 
     [DllImport(Lib)] internal static extern int cf_set_data(TensorHandle t, TensorHandle src);
     [DllImport(Lib)] internal static extern int cf_cuda_is_available();
@@ -155,4 +155,10 @@ internal sealed class GeneratorHandle : SafeHandle
         NativeMethods.cf_generator_free(handle);
         return true;
     }
+}
+
+internal static class HandleExtensions
+{
+    /// <summary>The raw pointer of an optional handle (null → nullptr); the owner must stay referenced across the call.</summary>
+    internal static IntPtr OrNull(this SafeHandle? h) => h is null ? IntPtr.Zero : h.DangerousGetHandle();
 }

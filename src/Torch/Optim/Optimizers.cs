@@ -1,3 +1,5 @@
+using CoFUsfl.Torch.Native;
+
 namespace CoFUsfl.Torch.Optim;
 
 #pragma warning disable CS8981, IDE1006
@@ -116,7 +118,7 @@ public sealed class SGD : Optimizer
     {
         StepCount++;
         for (var i = 0; i < Params.Length; i++)
-            TorchException.Check(Native.NativeMethods.cf_sgd_step(Params[i].Handle, momentumBuffers?[i].Handle, LearningRate, Momentum,
+            TorchException.Check(Native.NativeMethods.cf_sgd_step(Params[i].Handle, (momentumBuffers?[i].Handle).OrNull(), LearningRate, Momentum,
                 Dampening, WeightDecay, Nesterov ? 1 : 0, StepCount == 1 ? 1 : 0));
     }
 
