@@ -85,14 +85,20 @@ public sealed class Sequential : Module<Tensor, Tensor>
 {
     private readonly List<Module<Tensor, Tensor>> layers = [];
 
-    public Sequential(params Module<Tensor, Tensor>[] modules)
+    /// <summary>Index of the first layer's name: a slice of a larger Sequential keeps its original names (<c>g_s.4.weight</c>).</summary>
+    public int FirstIndex { get; }
+
+    public Sequential(params Module<Tensor, Tensor>[] modules) : this(0, modules) { }
+
+    public Sequential(int firstIndex, IEnumerable<Module<Tensor, Tensor>> modules)
     {
+        FirstIndex = firstIndex;
         foreach (var m in modules) Append(m);
     }
 
     public Sequential Append(Module<Tensor, Tensor> module)
     {
-        RegisterModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
+        RegisterModule((FirstIndex + layers.Count).ToString(System.Globalization.CultureInfo.InvariantCulture), module);
         layers.Add(module);
         return this;
     }

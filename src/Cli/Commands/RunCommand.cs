@@ -1,0 +1,87 @@
+using System.CommandLine;
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Runner;
+using Spectre.Console;
+
+namespace CoFUsfl.Cli.Commands;
+
+/// <summary><c>cofusfl run CONFIG [-D path=value]… [--out DIR] [--resume]</c>: one CoF U-SFL simulation.</summary>
+[CliCommand]
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("config") { Description = "HOCON configuration (see hocon/reference.conf for every key)." };
+        var defines = CliConfig.DefineOption();
+        var outDir = new Option<string?>("--out") { Description = "Run folder (default: <cofusfl.run.out>/<cofusfl.run.name>)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run folder from its latest checkpoint." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var command = new Command("run", "Run a U-shaped split federated learning simulation (in process; cluster mode with cofusfl.cluster).")
+        {
+            file, defines, outDir, resume, quiet,
+        };
+        command.SetAction(r =>
+        {
+            var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
+            SimulationOptions options;
+            try { options = SimulationConfig.Bind(config); }
+            catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
+            var dir = r.GetValue(outDir) ?? Path.Combine(options.Run.Out, options.Run.Name);
+            if (!r.GetValue(resume) && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                dir = NextFree(dir);
+            var q = r.GetValue(quiet);
+            var started = DateTime.UtcNow;
+            void Progress(string line)
+            {
+                if (!q) AnsiConsole.MarkupLine($"[grey]{(DateTime.UtcNow - started):hh\\:mm\\:ss}[/] {Markup.Escape(line)}");
+            }
+            RunOutcome outcome;
+            try
+            {
+                outcome = SimulationRunner.Run(options, new RunRequest(dir, r.GetValue(resume), config.GetConfig("cofusfl").Render()), Progress);
+            }
+            catch (Exception e) when (e is ArgumentException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException)
+            {
+                throw new CliException($"error: {e.Message}");
+            }
+            Report(outcome, q);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string NextFree(string dir)
+    {
+        for (var i = 2; ; i++)
+        {
+            var candidate = $"{dir}-{i}";
+            if (!Directory.Exists(candidate)) return candidate;
+        }
+    }
+
+    private static void Report(RunOutcome outcome, bool quiet)
+    {
+        var s = outcome.Summary;
+        if (quiet)
+        {
+            Console.WriteLine(outcome.RunDirectory);
+            return;
+        }
+        var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        Row("rounds", s["rounds"]?.ToString() ?? "");
+        Row("bytes, transfers [1]-[4]", $"{s["bytes_transfers"]:N0}");
+        Row("bytes, all messages", $"{s["bytes_total"]:N0}");
+        Row("client updates counted", s["client_updates_counted"]?.ToString() ?? "");
+        Row("lost updates", s["lost_updates"]?.ToString() ?? "");
+        Row("simulated time", $"{s["simulated_time_s"]?.GetValue<double>():F1} s");
+        if (s["kodak"] is { } k)
+        {
+            Row("eval PSNR (dB)", $"{k["psnr"]?.GetValue<double>():F2}");
+            Row("eval MS-SSIM", $"{k["ms_ssim"]?.GetValue<double>():F4}");
+            Row("eval bpp (bytes written)", $"{k["bpp"]?.GetValue<double>():F4}");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"run folder: [bold]{Markup.Escape(outcome.RunDirectory)}[/]");
+    }
+}

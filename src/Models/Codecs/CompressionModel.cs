@@ -1,0 +1,166 @@
+using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Torch;
+using CoFUsfl.Torch.NN;
+
+namespace CoFUsfl.Models.Codecs;
+
+#pragma warning disable CS8981, IDE1006
+
+/// <summary>x̂ and the likelihoods of each latent ("y", and "z" for hyperprior models).</summary>
+public sealed record ForwardResult(Tensor XHat, IReadOnlyDictionary<string, Tensor> Likelihoods);
+
+/// <summary>The output of the entropy stage between g_a and g_s: ŷ and the latents' likelihoods.</summary>
+public sealed record LatentResult(Tensor YHat, IReadOnlyDictionary<string, Tensor> Likelihoods);
+
+/// <summary>Bitstreams of one batch: strings[latent][batch element], plus the latent's spatial size.</summary>
+public sealed record CompressedStrings(IReadOnlyList<byte[][]> Strings, long LatentHeight, long LatentWidth);
+
+/// <summary>
+/// A learned image codec as CompressAI's CompressionModel: analysis transform g_a, synthesis transform g_s (both
+/// <see cref="Sequential"/>, so split learning can cut them at any layer boundary), and an entropy stage between.
+/// </summary>
+public abstract class CompressionModel : Module
+{
+    public readonly Sequential g_a, g_s;
+    public readonly EntropyBottleneck entropy_bottleneck;
+    public long N { get; }
+    public long M { get; }
+    /// <summary>Registry name, e.g. <c>bmshj2018-hyperprior</c>.</summary>
+    public abstract string Name { get; }
+    /// <summary>Total down-sampling factor of the model (64 for hyperprior models: 16 for g_a × 4 for h_a).</summary>
+    public virtual int DownsamplingFactor => 16;
+
+    protected CompressionModel(long n, long m, long ebChannels, Generator? g)
+    {
+        (N, M) = (n, m);
+        g_a = RegisterModule("g_a", CodecLayers.AnalysisTransform(n, m, g));
+        g_s = RegisterModule("g_s", CodecLayers.SynthesisTransform(n, m, g));
+        entropy_bottleneck = RegisterModule("entropy_bottleneck", new EntropyBottleneck(ebChannels, generator: g));
+    }
+
+    /// <summary>All entropy models of this codec (their noise generators and quantization modes are set together).</summary>
+    public virtual IEnumerable<EntropyModel> EntropyModels() => [entropy_bottleneck];
+
+    public Generator? NoiseGenerator
+    {
+        set { foreach (var e in EntropyModels()) e.NoiseGenerator = value; }
+    }
+
+    public TrainingQuantization TrainingQuantization
+    {
+        set { foreach (var e in EntropyModels()) e.TrainingQuantization = value; }
+    }
+
+    /// <summary>ŷ and likelihoods from y: the part between g_a and g_s (the split server's core).</summary>
+    public abstract LatentResult latent_forward(Tensor y);
+
+    public ForwardResult forward(Tensor x)
+    {
+        var y = g_a.forward(x);
+        var latent = latent_forward(y);
+        return new ForwardResult(g_s.forward(latent.YHat), latent.Likelihoods);
+    }
+
+    /// <summary>Sum of the entropy bottlenecks' quantile losses (optimized by the separate aux optimizer).</summary>
+    public Tensor aux_loss() => entropy_bottleneck.loss();
+
+    /// <summary>Rebuilds every CDF table from the current parameters (call after training or loading weights).</summary>
+    public virtual void update()
+    {
+        foreach (var e in EntropyModels())
+            switch (e)
+            {
+                case EntropyBottleneck eb: eb.update(); break;
+                case GaussianConditional gc: gc.update(); break;
+            }
+    }
+
+    /// <summary>Parameters except the entropy bottlenecks' quantiles (main optimizer) — CompressAI's split.</summary>
+    public IEnumerable<Tensor> main_parameters() => named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
+
+    /// <summary>The quantiles (aux optimizer).</summary>
+    public IEnumerable<Tensor> aux_parameters() => named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
+
+    /// <summary>Entropy-codes y = g_a(x) (and z): real rANS strings.</summary>
+    public abstract CompressedStrings compress_latent(Tensor y);
+
+    /// <summary>ŷ from strings (bit-exact with the eval-mode forward's ŷ).</summary>
+    public abstract Tensor decompress_latent(CompressedStrings strings);
+
+    public CompressedStrings compress(Tensor x)
+    {
+        using var scope = DisposeScope.Open();
+        using var ng = torch.no_grad();
+        return compress_latent(g_a.forward(x));
+    }
+
+    public Tensor decompress(CompressedStrings strings)
+    {
+        using var scope = DisposeScope.Open();
+        using var ng = torch.no_grad();
+        var yHat = decompress_latent(strings);
+        return g_s.forward(yHat).clamp(0, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The transforms shared by Ballé/Minnen models (CompressAI's layer ordering and names).</summary>
+public static class CodecLayers
+{
+    /// <summary>Layers of g_a: conv, GDN, conv, GDN, conv, GDN, conv (indices 0–6).</summary>
+    public static Module<Tensor, Tensor>[] AnalysisLayers(long n, long m, Generator? g) =>
+    [
+        Layers.Conv.conv(3, n, g: g), new Layers.GDN(n),
+        Layers.Conv.conv(n, n, g: g), new Layers.GDN(n),
+        Layers.Conv.conv(n, n, g: g), new Layers.GDN(n),
+        Layers.Conv.conv(n, m, g: g),
+    ];
+
+    /// <summary>Layers of g_s: deconv, IGDN, deconv, IGDN, deconv, IGDN, deconv (indices 0–6).</summary>
+    public static Module<Tensor, Tensor>[] SynthesisLayers(long n, long m, Generator? g) =>
+    [
+        Layers.Conv.deconv(m, n, g: g), new Layers.GDN(n, inverse: true),
+        Layers.Conv.deconv(n, n, g: g), new Layers.GDN(n, inverse: true),
+        Layers.Conv.deconv(n, n, g: g), new Layers.GDN(n, inverse: true),
+        Layers.Conv.deconv(n, 3, g: g),
+    ];
+
+    public const int TransformLayers = 7;
+
+    public static Sequential AnalysisTransform(long n, long m, Generator? g) => new(AnalysisLayers(n, m, g));
+    public static Sequential SynthesisTransform(long n, long m, Generator? g) => new(SynthesisLayers(n, m, g));
+
+    /// <summary>Channels of g_a's output after its first <paramref name="layers"/> layers.</summary>
+    public static long AnalysisChannels(int layers, long n, long m) => layers >= TransformLayers ? m : n;
+
+    /// <summary>Channels of g_s's input at layer <paramref name="index"/>.</summary>
+    public static long SynthesisChannels(int index, long n, long m) => index == 0 ? m : n;
+
+    /// <summary>Multiply-accumulates of layers [from, to) of g_a (analysis) or g_s on a B×3×H×W image.</summary>
+    public static long Macs(bool analysis, int from, int to, long n, long m, long batch, long height, long width)
+    {
+        long macs = 0;
+        for (var i = from; i < to; i++)
+        {
+            // Spatial size at the layer's output: g_a halves at each conv (even index), g_s doubles.
+            var stage = analysis ? i / 2 + 1 : 4 - (i / 2 + 1);
+            var h = height >> stage;
+            var w = width >> stage;
+            long cin, cout;
+            if (analysis) { cin = i == 0 ? 3 : n; cout = i == 6 ? m : n; }
+            else { cin = i == 0 ? m : n; cout = i == 6 ? 3 : n; }
+            if (i % 2 == 0) macs += analysis ? cin * cout * 25 * h * w : cin * cout * 25 * h * w / 4; // a deconv's MACs follow its input size
+            else macs += n * n * h * w + 2 * n * h * w;         // GDN: 1×1 conv of x² plus the scaling
+        }
+        return macs * batch;
+    }
+
+    /// <summary>Multiply-accumulates of the hyperprior transforms h_a and h_s (0 for a factorized model).</summary>
+    public static long HyperMacs(bool hyper, long n, long m, long batch, long height, long width)
+    {
+        if (!hyper) return 0;
+        long p16 = (height >> 4) * (width >> 4), p32 = p16 / 4, p64 = p16 / 16;
+        var ha = m * n * 9 * p16 + n * n * 25 * p32 + n * n * 25 * p64;
+        var hs = n * n * 25 * p64 + n * m * 25 * p32 + m * m * 2 * 9 * p16;
+        return (ha + hs) * batch;
+    }
+}

@@ -1,0 +1,137 @@
+using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Models.Layers;
+using CoFUsfl.Torch;
+using CoFUsfl.Torch.NN;
+
+namespace CoFUsfl.Models.Codecs;
+
+#pragma warning disable CS8981, IDE1006
+
+/// <summary>Ballé et al. 2018, factorized prior (CompressAI <c>bmshj2018-factorized</c>).</summary>
+public sealed class Bmshj2018Factorized(long n = 128, long m = 192, Generator? g = null) : CompressionModel(n, m, m, g)
+{
+    public override string Name => "bmshj2018-factorized";
+
+    public override LatentResult latent_forward(Tensor y)
+    {
+        var (yHat, lik) = entropy_bottleneck.forward(y);
+        return new LatentResult(yHat, new Dictionary<string, Tensor> { ["y"] = lik });
+    }
+
+    public override CompressedStrings compress_latent(Tensor y) =>
+        new([entropy_bottleneck.compress(y)], y.size(2), y.size(3));
+
+    public override Tensor decompress_latent(CompressedStrings s) =>
+        entropy_bottleneck.decompress(s.Strings[0], s.LatentHeight, s.LatentWidth).to(g_s.named_parameters().First().parameter.device);
+}
+
+/// <summary>Ballé et al. 2018, scale hyperprior (CompressAI <c>bmshj2018-hyperprior</c>).</summary>
+public sealed class Bmshj2018Hyperprior : CompressionModel
+{
+    public readonly Sequential h_a, h_s;
+    public readonly GaussianConditional gaussian_conditional;
+    public override string Name => "bmshj2018-hyperprior";
+    public override int DownsamplingFactor => 64;
+
+    public Bmshj2018Hyperprior(long n = 128, long m = 192, Generator? g = null) : base(n, m, n, g)
+    {
+        h_a = RegisterModule("h_a", new Sequential(Conv.conv(m, n, 3, 1, g), Conv.ReLU(), Conv.conv(n, n, g: g), Conv.ReLU(), Conv.conv(n, n, g: g)));
+        h_s = RegisterModule("h_s", new Sequential(Conv.deconv(n, n, g: g), Conv.ReLU(), Conv.deconv(n, n, g: g), Conv.ReLU(), Conv.conv(n, m, 3, 1, g), Conv.ReLU()));
+        gaussian_conditional = RegisterModule("gaussian_conditional", new GaussianConditional());
+    }
+
+    public override IEnumerable<EntropyModel> EntropyModels() => [entropy_bottleneck, gaussian_conditional];
+
+    public override LatentResult latent_forward(Tensor y)
+    {
+        var z = h_a.forward(y.abs());
+        var (zHat, zLik) = entropy_bottleneck.forward(z);
+        var scales = h_s.forward(zHat);
+        var (yHat, yLik) = gaussian_conditional.forward(y, scales);
+        return new LatentResult(yHat, new Dictionary<string, Tensor> { ["y"] = yLik, ["z"] = zLik });
+    }
+
+    public override CompressedStrings compress_latent(Tensor y)
+    {
+        var z = h_a.forward(y.abs());
+        var zStrings = entropy_bottleneck.compress(z);
+        var zHat = entropy_bottleneck.decompress(zStrings, z.size(2), z.size(3)).to(y.device);
+        var scales = h_s.forward(zHat);
+        var yStrings = gaussian_conditional.compress(y, gaussian_conditional.build_indexes(scales));
+        return new CompressedStrings([yStrings, zStrings], z.size(2), z.size(3));
+    }
+
+    public override Tensor decompress_latent(CompressedStrings s)
+    {
+        var device = g_s.named_parameters().First().parameter.device;
+        var zHat = entropy_bottleneck.decompress(s.Strings[1], s.LatentHeight, s.LatentWidth).to(device);
+        var scales = h_s.forward(zHat);
+        var shape = scales.shape;
+        return gaussian_conditional.decompress(s.Strings[0], gaussian_conditional.build_indexes(scales), shape, device: device);
+    }
+}
+
+/// <summary>Minnen et al. 2018, mean-scale hyperprior without context model (CompressAI <c>mbt2018-mean</c>).</summary>
+public sealed class Mbt2018Mean : CompressionModel
+{
+    public readonly Sequential h_a, h_s;
+    public readonly GaussianConditional gaussian_conditional;
+    public override string Name => "mbt2018-mean";
+    public override int DownsamplingFactor => 64;
+
+    public Mbt2018Mean(long n = 128, long m = 192, Generator? g = null) : base(n, m, n, g)
+    {
+        h_a = RegisterModule("h_a", new Sequential(Conv.conv(m, n, 3, 1, g), Conv.LeakyReLU(), Conv.conv(n, n, g: g), Conv.LeakyReLU(), Conv.conv(n, n, g: g)));
+        h_s = RegisterModule("h_s", new Sequential(Conv.deconv(n, m, g: g), Conv.LeakyReLU(), Conv.deconv(m, m * 3 / 2, g: g), Conv.LeakyReLU(), Conv.conv(m * 3 / 2, m * 2, 3, 1, g)));
+        gaussian_conditional = RegisterModule("gaussian_conditional", new GaussianConditional());
+    }
+
+    public override IEnumerable<EntropyModel> EntropyModels() => [entropy_bottleneck, gaussian_conditional];
+
+    private (Tensor scales, Tensor means) Params(Tensor zHat)
+    {
+        var p = h_s.forward(zHat);
+        return (p.narrow(1, 0, M), p.narrow(1, M, M));
+    }
+
+    public override LatentResult latent_forward(Tensor y)
+    {
+        var z = h_a.forward(y);
+        var (zHat, zLik) = entropy_bottleneck.forward(z);
+        var (scales, means) = Params(zHat);
+        var (yHat, yLik) = gaussian_conditional.forward(y, scales, means);
+        return new LatentResult(yHat, new Dictionary<string, Tensor> { ["y"] = yLik, ["z"] = zLik });
+    }
+
+    public override CompressedStrings compress_latent(Tensor y)
+    {
+        var z = h_a.forward(y);
+        var zStrings = entropy_bottleneck.compress(z);
+        var zHat = entropy_bottleneck.decompress(zStrings, z.size(2), z.size(3)).to(y.device);
+        var (scales, means) = Params(zHat);
+        var yStrings = gaussian_conditional.compress(y, gaussian_conditional.build_indexes(scales), means);
+        return new CompressedStrings([yStrings, zStrings], z.size(2), z.size(3));
+    }
+
+    public override Tensor decompress_latent(CompressedStrings s)
+    {
+        var device = g_s.named_parameters().First().parameter.device;
+        var zHat = entropy_bottleneck.decompress(s.Strings[1], s.LatentHeight, s.LatentWidth).to(device);
+        var (scales, means) = Params(zHat);
+        return gaussian_conditional.decompress(s.Strings[0], gaussian_conditional.build_indexes(scales), scales.shape, means, device);
+    }
+}
+
+/// <summary>Codec models by registry name.</summary>
+public static class CodecZoo
+{
+    public static readonly string[] Names = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"];
+
+    public static CompressionModel Create(string name, long n, long m, Generator? g = null) => name switch
+    {
+        "bmshj2018-factorized" => new Bmshj2018Factorized(n, m, g),
+        "bmshj2018-hyperprior" => new Bmshj2018Hyperprior(n, m, g),
+        "mbt2018-mean" => new Mbt2018Mean(n, m, g),
+        _ => throw new ArgumentException($"unknown codec model '{name}' (known: {string.Join(", ", Names)})"),
+    };
+}

@@ -1,0 +1,74 @@
+using CoFUsfl.Models.Coding;
+using CoFUsfl.Models.Layers;
+using CoFUsfl.Torch;
+using CoFUsfl.Torch.NN;
+
+namespace CoFUsfl.Models.EntropyModels;
+
+#pragma warning disable CS8981, IDE1006
+
+/// <summary>How latents are quantized in training: additive uniform noise (the classic proxy) or straight-through rounding.</summary>
+public enum TrainingQuantization { Noise, Ste }
+
+/// <summary>
+/// CompressAI's EntropyModel: quantization, a likelihood bound, and the quantized CDF tables the rANS coder
+/// uses. Tables are computed by <c>update()</c> from the learned density and are not part of the state dict
+/// (they are derived data; <c>update()</c> recomputes them bit-identically after loading weights).
+/// </summary>
+public abstract class EntropyModel : Module
+{
+    public const int Precision = 16;
+    public double TailMass { get; }
+    public double LikelihoodBound { get; }
+    protected readonly LowerBound likelihoodLowerBound;
+
+    /// <summary>Random stream of the training noise (seeded by the owner, for deterministic runs).</summary>
+    public Generator? NoiseGenerator { get; set; }
+    public TrainingQuantization TrainingQuantization { get; set; } = TrainingQuantization.Noise;
+
+    /// <summary>The coder's tables after <c>update()</c>; null before.</summary>
+    public CdfTable? Table { get; protected set; }
+
+    protected EntropyModel(double tailMass = 1e-9, double likelihoodBound = 1e-9)
+    {
+        TailMass = tailMass;
+        LikelihoodBound = likelihoodBound;
+        likelihoodLowerBound = RegisterModule("likelihood_lower_bound", new LowerBound(likelihoodBound));
+    }
+
+    /// <summary>Training: x + U(−½, ½) (or STE rounding around <paramref name="means"/>). Eval: round(x − means) + means.</summary>
+    public Tensor quantize(Tensor x, bool training, Tensor? means = null)
+    {
+        if (training)
+        {
+            if (TrainingQuantization == TrainingQuantization.Noise)
+                return x + torch.uniform_like(x, -0.5, 0.5, NoiseGenerator);
+            return means is null ? ops.round_ste(x) : ops.round_ste(x - means) + means;
+        }
+        return means is null ? x.round() : (x - means).round() + means;
+    }
+
+    /// <summary>Integer symbols round(x − means), as the coder takes them.</summary>
+    public static int[] symbols(Tensor x, Tensor? means = null)
+    {
+        using var scope = DisposeScope.Open();
+        var centred = means is null ? x : x - means;
+        return centred.round().to(ScalarType.Int32).data<int>();
+    }
+
+    protected Tensor bound_likelihood(Tensor likelihood) => likelihoodLowerBound.forward(likelihood);
+
+    protected CdfTable RequireTable() =>
+        Table ?? throw new InvalidOperationException($"{GetType().Name}: call update() before compress/decompress (the CDF tables are not built)");
+
+    /// <summary>
+    /// Quantized CDFs as CompressAI's <c>_pmf_to_cdf</c>: each PMF (its first length[i] entries) with its tail
+    /// mass appended as the escape symbol, quantized to 16-bit precision with no zero-width symbol.
+    /// </summary>
+    protected static CdfTable BuildTable(float[] pmf, int maxLength, float[] tailMass, int[] lengths, int[] offsets)
+    {
+        var pmfs = new List<float[]>(lengths.Length);
+        for (var i = 0; i < lengths.Length; i++) pmfs.Add(pmf.AsSpan(i * maxLength, lengths[i]).ToArray());
+        return CdfTable.FromPmfs(pmfs, lengths, tailMass, offsets);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Torch;
+
+namespace CoFUsfl.Models.Evaluation;
+
+/// <summary>One image coded through real bitstreams.</summary>
+public sealed record ImageResult(string Name, int Width, int Height, long Bytes, double Bpp, double EstimatedBpp, double Psnr, double MsSsim, double EncodeMs, double DecodeMs);
+
+/// <summary>Per-image results and their means.</summary>
+public sealed record EvalSummary(string Dataset, IReadOnlyList<ImageResult> Images)
+{
+    public double Psnr => Images.Average(i => i.Psnr);
+    public double MsSsim => Images.Average(i => i.MsSsim);
+    public double Bpp => Images.Average(i => i.Bpp);
+    public double EstimatedBpp => Images.Average(i => i.EstimatedBpp);
+
+    public JsonObject ToJson(bool includeImages = true)
+    {
+        var o = new JsonObject
+        {
+            ["dataset"] = Dataset, ["images"] = Images.Count, ["psnr"] = Psnr, ["ms_ssim"] = MsSsim, ["bpp"] = Bpp,
+            ["bpp_estimated"] = EstimatedBpp,
+            ["encode_ms"] = Images.Average(i => i.EncodeMs), ["decode_ms"] = Images.Average(i => i.DecodeMs),
+        };
+        if (includeImages)
+            o["per_image"] = new JsonArray(Images.Select(i => (JsonNode)new JsonObject
+            {
+                ["name"] = i.Name, ["width"] = i.Width, ["height"] = i.Height, ["bytes"] = i.Bytes, ["bpp"] = i.Bpp,
+                ["bpp_estimated"] = i.EstimatedBpp, ["psnr"] = i.Psnr, ["ms_ssim"] = i.MsSsim, ["encode_ms"] = i.EncodeMs, ["decode_ms"] = i.DecodeMs,
+            }).ToArray());
+        return o;
+    }
+}
+
+/// <summary>
+/// Codes every image of a folder through <c>compress</c> → <c>.cfu</c> bytes → <c>decompress</c>, and measures PSNR
+/// (8-bit RGB), MS-SSIM and bpp from the bytes written, next to the model's estimated bpp.
+/// </summary>
+public sealed class CodecEvaluator(string folder)
+{
+    public string Folder { get; } = folder;
+
+    public EvalSummary Evaluate(CompressionModel model, int limit = 0)
+    {
+        var files = ImageBridge.List(Folder);
+        if (limit > 0) files = files.Take(limit).ToList();
+        var results = files.Select(f => EvaluateImage(model, f)).ToList();
+        return new EvalSummary(Path.GetFileName(Folder.TrimEnd('/')), results);
+    }
+
+    public static ImageResult EvaluateImage(CompressionModel model, string path)
+    {
+        var (chw, h, w) = ImageBridge.LoadChw(path);
+        using var scope = DisposeScope.Open();
+        using var ng = torch.no_grad();
+        var device = model.named_parameters().First().parameter.device;
+        var x = torch.from_array(chw, 1, 3, h, w).to(device);
+        var xp = Padding.Pad(x, model.DownsamplingFactor);
+        var t0 = Stopwatch.GetTimestamp();
+        var strings = model.compress(xp);
+        var bytes = new CompressedImage(model.Name, (int)model.N, (int)model.M, h, w, strings).ToBytes();
+        var encodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        t0 = Stopwatch.GetTimestamp();
+        var parsed = CompressedImage.Parse(bytes, path);
+        var xHat = Padding.Crop(model.decompress(parsed.Strings), h, w);
+        var decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        var pixels = (double)h * w;
+        var forward = model.forward(xp);
+        var estBits = forward.Likelihoods.Values.Sum(l => -l.log2().sum().item());
+        var rec = xHat.cpu().contiguous().data<float>();
+        var psnr = ImageBridge.Psnr8(chw, rec);
+        var msssim = ImageBridge.MsSsim8(chw, rec, h, w);
+        return new ImageResult(Path.GetFileName(path), w, h, bytes.Length, 8.0 * bytes.Length / pixels, estBits / pixels, psnr, msssim, encodeMs, decodeMs);
+    }
+}
+
+/// <summary>Padding to a multiple of the model's down-sampling factor (centred, zeros, as CompressAI's eval) and cropping back.</summary>
+public static class Padding
+{
+    public static Tensor Pad(Tensor x, int multiple)
+    {
+        long h = x.size(2), w = x.size(3);
+        var hp = (h + multiple - 1) / multiple * multiple;
+        var wp = (w + multiple - 1) / multiple * multiple;
+        long left = (wp - w) / 2, top = (hp - h) / 2;
+        return F.pad(x, [left, wp - w - left, top, hp - h - top]);
+    }
+
+    public static Tensor Crop(Tensor x, long h, long w)
+    {
+        long hp = x.size(2), wp = x.size(3);
+        long left = (wp - w) / 2, top = (hp - h) / 2;
+        return x.narrow(2, top, h).narrow(3, left, w);
+    }
+}

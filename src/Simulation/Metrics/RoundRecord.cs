@@ -1,0 +1,19 @@
+using CoFUsfl.Actors;
+using CoFUsfl.Simulation.Protocol;
+using CoFUsfl.Simulation.Strategies;
+
+namespace CoFUsfl.Simulation.Metrics;
+
+/// <summary>Everything known at the end of a round: outcome, server statistics, times, and the global model's two halves.</summary>
+public sealed record RoundRecord(uint Round, RoundResult Result, ServerStats Server, TimeSpan SimulatedTime, TimeSpan SimulatedRoundTime,
+    TimeSpan WallRoundTime, ParameterSet ServerParameters, ParameterSet ClientParameters);
+
+/// <summary>The coordinator's outlet: recording, evaluation, checkpoints and progress display live behind it.</summary>
+public interface IRoundObserver
+{
+    uint FirstRound { get; }
+    void RoundStarted(uint round, int clients);
+    /// <summary>Returns whether another round follows.</summary>
+    bool RoundCompleted(RoundRecord record, ActorSystem system);
+    void Finished();
+}

@@ -1,0 +1,239 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CoFUsfl.Actors;
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Models.Evaluation;
+using CoFUsfl.Simulation.Runner;
+using CoFUsfl.Simulation.Strategies;
+using CoFUsfl.Torch;
+
+namespace CoFUsfl.Simulation.Metrics;
+
+/// <summary>
+/// Writes a run folder as rounds complete: <c>metrics.jsonl</c> (one object per round), Kodak evaluations through real
+/// bitstreams, safetensors checkpoints, and at the end <c>summary.json</c> and SVG plots.
+/// </summary>
+public sealed class RunRecorder : IRoundObserver
+{
+    private readonly SimulationContext ctx;
+    private readonly string dir;
+    private readonly CodecEvaluator? evaluator;
+    private readonly Action<string>? progress;
+    private readonly List<JsonObject> rounds = [];
+    private readonly Dictionary<string, long> previousBytes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> previousFaults = new(StringComparer.Ordinal);
+    private readonly long wallStart = System.Diagnostics.Stopwatch.GetTimestamp();
+    private RoundRecord? last;
+    private EvalSummary? lastEval;
+    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public uint FirstRound { get; }
+    public IReadOnlyList<JsonObject> Rounds => rounds;
+
+    public RunRecorder(SimulationContext ctx, string runDirectory, CodecEvaluator? evaluator, uint firstRound = 1, Action<string>? progress = null)
+    {
+        this.ctx = ctx;
+        dir = runDirectory;
+        this.evaluator = evaluator;
+        this.progress = progress;
+        FirstRound = firstRound;
+        Directory.CreateDirectory(dir);
+        if (firstRound == 1) File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "");
+    }
+
+    public void RoundStarted(uint round, int clients) => progress?.Invoke($"round {round}/{ctx.Options.Run.Rounds}: {clients} clients sampled");
+
+    public bool RoundCompleted(RoundRecord r, ActorSystem system)
+    {
+        last = r;
+        var o = ctx.Options;
+        var stats = r.Result.ClientStats;
+        double Mean(Func<Protocol.StepStats, double> f) => stats.Count == 0 ? double.NaN : stats.Average(f);
+        var line = new JsonObject
+        {
+            ["round"] = r.Round,
+            ["simulated_time_s"] = r.SimulatedTime.TotalSeconds,
+            ["round_simulated_s"] = r.SimulatedRoundTime.TotalSeconds,
+            ["round_wall_s"] = r.WallRoundTime.TotalSeconds,
+            ["clients_completed"] = r.Result.Completed.Count,
+            ["clients_dropped"] = r.Result.Dropped.Count,
+            ["samples"] = (long)r.Result.Samples,
+            ["train"] = new JsonObject
+            {
+                ["mse"] = Num(Mean(s => s.Mse)),
+                ["psnr"] = Num(Mean(s => s.Psnr)),
+                ["distortion_term"] = Num(Mean(s => s.Mse) * o.Loss.Lambda * 255 * 255),
+                ["bpp_image_est"] = r.Server.BppImage,
+                ["bpp_features1_est"] = Num(Mean(s => s.BppFeatures1)),
+                ["bpp_features2_est"] = r.Server.BppFeatures2,
+                ["loss"] = Num(Mean(s => s.Mse) * o.Loss.Lambda * 255 * 255 + r.Server.BppImage + o.Loss.Beta * (Mean(s => s.BppFeatures1) + r.Server.BppFeatures2)),
+                ["aux_loss"] = r.Server.AuxLoss,
+            },
+        };
+        var (bytes, messages, total, transfers) = TrafficSince(system);
+        line["bytes"] = bytes;
+        line["messages"] = messages;
+        line["bytes_round"] = total;
+        line["bytes_transfers_round"] = transfers;
+        line["faults"] = FaultsSince(system);
+        var evalDue = r.Round == o.Run.Rounds || (o.Evaluation.Every > 0 && r.Round % o.Evaluation.Every == 0);
+        if (evalDue && evaluator is not null)
+        {
+            progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
+            using var model = AssembleCodec(r.ServerParameters, r.ClientParameters);
+            lastEval = evaluator.Evaluate(model, o.Evaluation.Limit);
+            line["eval"] = lastEval.ToJson(includeImages: false);
+        }
+        var ckptDue = r.Round == o.Run.Rounds || (o.Run.CheckpointEvery > 0 && r.Round % o.Run.CheckpointEvery == 0);
+        if (ckptDue) SaveCheckpoint(r);
+        line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
+        rounds.Add(line);
+        File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
+        progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]}, train PSNR {line["train"]!["psnr"]}, {total} bytes");
+        return r.Round < o.Run.Rounds;
+    }
+
+    public void Finished() => Done.TrySetResult();
+
+    private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>The global codec: the server's body and the aggregated head/tail, with fresh CDF tables.</summary>
+    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients)
+    {
+        var p = ctx.Plan;
+        var model = CodecZoo.Create(p.ModelName, p.N, p.M);
+        server.CopyInto(model.named_parameters());
+        clients.CopyInto(model.named_parameters());
+        model.eval();
+        model.update();
+        return model;
+    }
+
+    private void SaveCheckpoint(RoundRecord r)
+    {
+        var ckdir = Path.Combine(dir, "checkpoints");
+        Directory.CreateDirectory(ckdir);
+        using var scope = DisposeScope.Open();
+        var all = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var set in new[] { r.ServerParameters, r.ClientParameters })
+            foreach (var n in set.Names) all[n] = torch.from_array(set[n].Values, set[n].Shape);
+        var meta = new Dictionary<string, string>
+        {
+            ["round"] = r.Round.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["model"] = ctx.Plan.ModelName, ["n"] = ctx.Plan.N.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["m"] = ctx.Plan.M.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["head"] = ctx.Plan.Head.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["tail"] = ctx.Plan.Tail.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        Safetensors.Save(Path.Combine(ckdir, $"round-{r.Round:D4}.safetensors"), all, meta);
+        Safetensors.Save(Path.Combine(ckdir, "latest.safetensors"), all, meta);
+        // The codec alone (CompressAI names), usable by `cofusfl codec compress/decompress/eval`.
+        using var codec = AssembleCodec(r.ServerParameters, r.ClientParameters);
+        Safetensors.Save(Path.Combine(dir, "codec.safetensors"), codec.state_dict(), meta);
+    }
+
+    /// <summary>Bytes and messages by kind since the previous round, from the actor system's envelope counters.</summary>
+    private (JsonObject Bytes, JsonObject Messages, long Total, long Transfers) TrafficSince(ActorSystem system)
+    {
+        var bytes = new JsonObject();
+        var messages = new JsonObject();
+        long total = 0, transfers = 0;
+        var current = new Dictionary<string, (long Bytes, long Messages)>(StringComparer.Ordinal);
+        foreach (var s in system.Traffic.Snapshot())
+        {
+            var kind = TrafficKind(s.Key);
+            current.TryGetValue(kind, out var c);
+            current[kind] = (c.Bytes + s.BytesSent, c.Messages + s.MessagesSent);
+        }
+        foreach (var (kind, (b, m)) in current.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            var db = b - previousBytes.GetValueOrDefault(kind);
+            var dm = m - previousBytes.GetValueOrDefault(kind + "#");
+            previousBytes[kind] = b;
+            previousBytes[kind + "#"] = m;
+            bytes[kind] = db;
+            messages[kind] = dm;
+            total += db;
+            if (kind.StartsWith("transfer", StringComparison.Ordinal)) transfers += db;
+        }
+        return (bytes, messages, total, transfers);
+    }
+
+    /// <summary>Names a traffic key: the four transfers of a step, then "{message} {from}->{to}".</summary>
+    public static string TrafficKind(TrafficKey k)
+    {
+        var type = k.PayloadType[(k.PayloadType.LastIndexOf('.') + 1)..];
+        return (type, k.SenderRole, k.RecipientRole) switch
+        {
+            ("SplitFeatures", "client", "server") => "transfer1_features_up",
+            ("SplitFeatures", "server", "client") => "transfer2_features_down",
+            ("SplitGradient", "client", "server") => "transfer3_gradient_up",
+            ("SplitGradient", "server", "client") => "transfer4_gradient_down",
+            _ => $"{type} {k.SenderRole}->{k.RecipientRole}",
+        };
+    }
+
+    private JsonObject FaultsSince(ActorSystem system)
+    {
+        var o = new JsonObject();
+        long injected = 0, detected = 0;
+        foreach (var s in system.Traffic.Snapshot())
+        {
+            injected += s.Dropped + s.Duplicated + s.Delayed + s.Reordered + s.PartitionDropped + s.CorruptInjected;
+            detected += s.CorruptDetected + s.Rejected;
+        }
+        var di = injected - previousFaults.GetValueOrDefault("injected");
+        var dd = detected - previousFaults.GetValueOrDefault("detected");
+        previousFaults["injected"] = injected;
+        previousFaults["detected"] = detected;
+        o["injected"] = di;
+        o["detected"] = dd;
+        return o;
+    }
+
+    /// <summary>summary.json: final evaluation, totals by kind, rounds, lost updates.</summary>
+    public JsonObject WriteSummary(ActorSystem system, string runName)
+    {
+        var totals = new JsonObject();
+        long all = 0, transfers = 0;
+        foreach (var g in system.Traffic.Snapshot().GroupBy(s => TrafficKind(s.Key)).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var b = g.Sum(s => s.BytesSent);
+            totals[g.Key] = b;
+            all += b;
+            if (g.Key.StartsWith("transfer", StringComparison.Ordinal)) transfers += b;
+        }
+        var faults = new JsonObject();
+        foreach (var s in system.Traffic.Snapshot())
+        {
+            void Add(string k, long v) { if (v != 0) faults[k] = (faults[k]?.GetValue<long>() ?? 0) + v; }
+            Add("dropped", s.Dropped); Add("duplicated", s.Duplicated); Add("delayed", s.Delayed); Add("reordered", s.Reordered);
+            Add("partition_dropped", s.PartitionDropped); Add("corrupt_injected", s.CorruptInjected); Add("corrupt_detected", s.CorruptDetected);
+            Add("rejected", s.Rejected); Add("dead_lettered", s.DeadLettered);
+        }
+        var summary = new JsonObject
+        {
+            ["name"] = runName,
+            ["rounds"] = rounds.Count,
+            ["model"] = ctx.Plan.ModelName,
+            ["split"] = new JsonObject { ["head"] = ctx.Plan.Head, ["tail"] = ctx.Plan.Tail, ["features_up"] = ctx.Options.Split.Features.Uplink, ["features_down"] = ctx.Options.Split.Features.Downlink, ["gradients_up"] = ctx.Options.Split.Gradients.Uplink, ["gradients_down"] = ctx.Options.Split.Gradients.Downlink },
+            ["bytes_total"] = all,
+            ["bytes_transfers"] = transfers,
+            ["bytes_by_kind"] = totals,
+            ["client_updates_sent"] = ctx.Updates.Sent,
+            ["client_updates_counted"] = ctx.Updates.Counted,
+            ["client_updates_late"] = ctx.Updates.Late,
+            ["client_updates_rejected"] = ctx.Updates.Rejected,
+            ["lost_updates"] = ctx.Updates.Lost,
+            ["faults"] = faults,
+            ["simulated_time_s"] = last?.SimulatedTime.TotalSeconds ?? 0,
+            ["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
+            ["final_model_hash"] = last is null ? null : Hash(last),
+        };
+        if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
+        File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Plots.Write(dir, rounds);
+        return summary;
+    }
+
+    private static string Hash(RoundRecord r) => r.ServerParameters.Hash()[..16] + r.ClientParameters.Hash()[..16];
+}

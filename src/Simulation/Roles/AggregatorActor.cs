@@ -1,0 +1,143 @@
+using CoFUsfl.Actors;
+using CoFUsfl.Simulation.Protocol;
+using CoFUsfl.Simulation.Runner;
+using CoFUsfl.Simulation.Split;
+using CoFUsfl.Simulation.Strategies;
+using CoFUsfl.Torch;
+
+namespace CoFUsfl.Simulation.Roles;
+
+/// <summary>
+/// Holds the global head/tail between rounds, sends it to the sampled clients, and runs FedAvg over the first K
+/// complete client updates (weighted by samples, in client order, each client counted at most once).
+/// </summary>
+public sealed class AggregatorActor : ReceiveActor
+{
+    private readonly SimulationContext ctx;
+    private ParameterSet globalModel;
+    private readonly HashSet<string> participated = new(StringComparer.Ordinal);
+    private RoundPlan? plan;
+    private int keep;
+    private readonly Dictionary<string, (ParameterSet Set, long Samples, StepStats Stats)> updates = new(StringComparer.Ordinal);
+    private readonly List<string> arrival = [];
+    private readonly HashSet<(uint, string)> late = [], rejected = [];
+    private bool closed = true;
+
+    private sealed record Deadline(uint Round);
+
+    public AggregatorActor(SimulationContext ctx)
+    {
+        this.ctx = ctx;
+        globalModel = ctx.AggregatorCheckpoint ?? InitialClientParameters(ctx);
+        Receive<RoundPlan>(OnRoundPlan);
+        Receive<ClientUpdate>(OnUpdate);
+        Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
+        Receive<StateRequest>(r =>
+        {
+            var s = new ModelState { Round = r.Round };
+            s.Parameters.AddRange(globalModel.ToMessages());
+            Sender!.Tell(s, Self);
+        });
+    }
+
+    /// <summary>The clients' initial head/tail/feature-model weights, from the run's init seed (as the server's body).</summary>
+    public static ParameterSet InitialClientParameters(SimulationContext ctx)
+    {
+        using var g = new Generator(ctx.DeriveSeed("init"));
+        using var server = new ServerModel(ctx.Plan, ctx.EntropyDownlink, ctx.Options.Split.Features.GainInit, g);
+        using var client = new ClientModel(ctx.Plan, ctx.EntropyUplink, ctx.Options.Split.Features.GainInit, g);
+        // Head and tail take the same initial values as the full codec the server's copy came from.
+        var fromCodec = ParameterSet.FromModule(server.Codec.named_parameters(), ctx.Plan.IsClientParameter);
+        fromCodec.CopyInto(client.named_parameters());
+        return ParameterSet.FromModule(client.named_parameters());
+    }
+
+    /// <summary>After a restart, reopen the round in progress (clients already done ignore the repeated global model).</summary>
+    protected override void PreStart()
+    {
+        if (ctx.CurrentPlan is { } p) OnRoundPlan(p);
+    }
+
+    private void OnRoundPlan(RoundPlan p)
+    {
+        if (plan is not null && p.Round <= plan.Round) return;
+        plan = p;
+        keep = Math.Min(ctx.Options.Federation.ClientsPerRound, p.Clients.Count);
+        updates.Clear();
+        arrival.Clear();
+        closed = false;
+        foreach (var c in p.Clients)
+        {
+            var m = new GlobalModel { Round = p.Round, LocalSteps = p.LocalSteps, DeadlineMs = p.DeadlineMs };
+            // Personal parameters leave the aggregator only once, as a client's starting point.
+            var first = participated.Add(c);
+            m.Parameters.AddRange(globalModel.ToMessages(n => first || !ctx.Personal.Matches(n)));
+            ctx.ClientRefs[c].Tell(m, Self);
+        }
+        Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), TimeSpan.FromMilliseconds(p.DeadlineMs));
+    }
+
+    private void OnUpdate(ClientUpdate u)
+    {
+        if (plan is null || u.Round > plan.Round) return;
+        if (u.Round < plan.Round)
+        {
+            if (late.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Late);
+            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            return;
+        }
+        if (!plan.Clients.Contains(u.Client)) return;
+        if (updates.ContainsKey(u.Client))
+        {
+            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self); // counted once; ack again
+            return;
+        }
+        if (closed)
+        {
+            // Past the K-th update or the deadline: accounted as late, acknowledged so the client stops retrying.
+            if (late.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Late);
+            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            return;
+        }
+        ParameterSet set;
+        var expected = globalModel.Names.Where(n => !ctx.Personal.Matches(n)).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            set = ParameterSet.FromMessages(u.Parameters, $"update of {u.Client}, round {u.Round}");
+            if (!expected.SetEquals(set.Names)) throw new InvalidDataException($"update of {u.Client} does not hold the client-side parameters");
+        }
+        catch (InvalidDataException)
+        {
+            // Never a partial update in FedAvg; the client's update is refused (and acknowledged as handled).
+            if (rejected.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Rejected);
+            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            return;
+        }
+        updates[u.Client] = (set, (long)u.Samples, u.Stats ?? new StepStats());
+        arrival.Add(u.Client);
+        Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+        if (arrival.Count >= keep) Close();
+    }
+
+    private void Close()
+    {
+        closed = true;
+        Context.Timers.Cancel("deadline");
+        var kept = arrival.Take(keep).ToList();
+        Interlocked.Add(ref ctx.Updates.Counted, kept.Count);
+        if (kept.Count > 0)
+        {
+            var avg = ParameterSet.FedAvg(kept.Select(c => (c, updates[c].Set, updates[c].Samples)).ToList());
+            foreach (var n in avg.Names) globalModel.Set(n, avg[n].Shape, avg[n].Values);
+        }
+        ctx.AggregatorCheckpoint = globalModel;
+        var end = new RoundEnd { Round = plan!.Round };
+        foreach (var c in kept.Order(StringComparer.Ordinal)) { end.Clients.Add(c); end.Samples.Add((ulong)updates[c].Samples); }
+        ctx.Server.Tell(end, Self);
+        var result = new RoundResult { Round = plan.Round, Samples = (ulong)kept.Sum(c => updates[c].Samples) };
+        result.Completed.AddRange(kept.Order(StringComparer.Ordinal));
+        result.Dropped.AddRange(plan.Clients.Where(c => !kept.Contains(c)).Order(StringComparer.Ordinal));
+        result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
+        ctx.Coordinator.Tell(result, Self);
+    }
+}

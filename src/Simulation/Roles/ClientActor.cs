@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using CoFUsfl.Actors;
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Simulation.Protocol;
+using CoFUsfl.Simulation.Runner;
+using CoFUsfl.Simulation.Split;
+using CoFUsfl.Simulation.Strategies;
+using CoFUsfl.Torch;
+using CoFUsfl.Torch.Optim;
+
+namespace CoFUsfl.Simulation.Roles;
+
+/// <summary>
+/// A simulated device. Holds its images, and — only while it takes part in a round — the head, the tail and the
+/// split-1 feature entropy model. Runs the client half of each local step (transfers [1]–[4]); its pixels and
+/// reconstructions never leave it. Idle, it keeps only its personal parameters.
+/// </summary>
+public sealed class ClientActor : ReceiveActor
+{
+    private readonly SimulationContext ctx;
+    private readonly ClientSpec spec;
+    private ParameterSet? personal;
+    private ulong lastTablesSent;
+    private uint lastRound;
+    private ActiveRound? active;
+
+    private enum Phase { AwaitFeatures2, AwaitGradient1, AwaitAck }
+
+    private sealed record Retry(uint Round, uint Step, Phase Phase, int Attempt);
+
+    /// <summary>Everything of one round; disposed when the round ends for this client.</summary>
+    private sealed class ActiveRound(uint round, uint steps) : IDisposable
+    {
+        public readonly uint Round = round, Steps = steps;
+        public uint Step;
+        public Phase Phase;
+        public int Attempt;
+        public ClientModel Model = null!;
+        public Adam Optimizer = null!;
+        public Adam? AuxOptimizer;
+        public FeatureCodec Uplink = null!;
+        public GradientCodec GradientUplink = null!;
+        public FrozenFeatureTables? Tables;
+        public Generator Noise = null!;
+        public readonly Dictionary<ulong, FrozenFeatureTables> ServerTables = [];
+        public Google.Protobuf.IMessage? LastSent;
+        // The step's graph: input, the split-1 data path, its rate estimate.
+        public Tensor? X, F1, Bits1;
+        public long Samples;
+        public double SumLoss, SumMse, SumBpp1, ComputeSeconds;
+
+        public void ClearStep()
+        {
+            X?.Dispose(); F1?.Dispose(); Bits1?.Dispose();
+            X = F1 = Bits1 = null;
+        }
+
+        public void Dispose()
+        {
+            ClearStep();
+            Model?.Dispose();
+            Optimizer?.Dispose();
+            AuxOptimizer?.Dispose();
+            Noise?.Dispose();
+        }
+    }
+
+    public ClientActor(SimulationContext ctx, ClientSpec spec)
+    {
+        this.ctx = ctx;
+        this.spec = spec;
+        Receive<GlobalModel>(OnGlobalModel);
+        Receive<FeatureTables>(OnServerTables);
+        Receive<TablesRequest>(OnTablesRequest);
+        Receive<SplitFeatures>(OnFeatures2);
+        Receive<SplitGradient>(OnGradient1);
+        Receive<UpdateAck>(OnAck);
+        Receive<Retry>(OnRetry);
+    }
+
+    private string What(string transfer) => $"{transfer} of {spec.Id}, round {active?.Round}, step {active?.Step}";
+
+    private void OnGlobalModel(GlobalModel m)
+    {
+        if (m.Round <= lastRound) return; // a duplicate, or an old round: each round is trained at most once
+        lastRound = m.Round;
+        Abandon();
+        var o = ctx.Options;
+        var st = new ActiveRound(m.Round, m.LocalSteps);
+        active = st;
+        var t0 = Stopwatch.GetTimestamp();
+        using (var scope = DisposeScope.Open())
+        {
+            st.Noise = new Generator(ctx.DeriveSeed("client-noise", m.Round, spec.Index));
+            st.Model = new ClientModel(ctx.Plan, ctx.EntropyUplink, o.Split.Features.GainInit, null);
+            var global = ParameterSet.FromMessages(m.Parameters, $"global model for {spec.Id}, round {m.Round}");
+            global.CopyInto(st.Model.named_parameters());
+            personal?.CopyInto(st.Model.named_parameters());
+            if (st.Model.feature1 is { } fem)
+            {
+                fem.entropy_bottleneck.NoiseGenerator = st.Noise;
+                fem.entropy_bottleneck.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
+            }
+            var main = st.Model.named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
+            var aux = st.Model.named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
+            var co = o.Training.ClientOptimizer;
+            st.Optimizer = new Adam(main, co.Lr, co.Beta1, co.Beta2, weightDecay: co.WeightDecay);
+            if (aux.Count > 0) st.AuxOptimizer = new Adam(aux, o.Training.AuxLr);
+            st.Uplink = FeatureCodec.Create(o.Split.Features.Uplink, st.Model.feature1);
+            st.GradientUplink = GradientCodec.Create(o.Split.Gradients.Uplink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-up", m.Round, spec.Index)));
+            if (st.Uplink is EntropyFeatures ef)
+            {
+                st.Tables = ef.Tables = st.Model.feature1!.Freeze();
+                // Tables are sent once per version: a personal model whose tables did not change sends nothing.
+                if (st.Tables.Version != lastTablesSent)
+                {
+                    ctx.Server.Tell(st.Tables.ToMessage(m.Round, spec.Id, 1), Self);
+                    lastTablesSent = st.Tables.Version;
+                }
+            }
+        }
+        Context.ChargeTime(ctx.ComputeTime(0, spec.Speed, t0));
+        StartStep();
+    }
+
+    private void StartStep()
+    {
+        var st = active!;
+        var o = ctx.Options;
+        var t0 = Stopwatch.GetTimestamp();
+        using var scope = DisposeScope.Open();
+        var rng = new Random((int)ctx.DeriveSeed("batch", st.Round, spec.Index, st.Step));
+        var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => spec.Images[rng.Next(spec.Images.Length)]).ToList();
+        st.X = ctx.Images.Batch(picks, o.Data.Crop, rng).DetachFromDisposeScope();
+        var f1 = st.Model.g_a.forward(st.X);
+        var enc = st.Uplink.Encode(f1, training: true);
+        st.F1 = enc.DataPath.DetachFromDisposeScope();
+        st.Bits1 = enc.Bits?.DetachFromDisposeScope();
+        var msg = new SplitFeatures
+        {
+            Round = st.Round, Client = spec.Id, Step = st.Step, Attempt = 0, Split = 1, Features = enc.Wire,
+            BatchPixels = (uint)(o.Data.BatchSize * o.Data.Crop * o.Data.Crop),
+        };
+        var macs = CodecLayers.Macs(true, 0, ctx.Plan.Head, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
+        Charge(macs, t0);
+        Send(msg, ctx.Server, Phase.AwaitFeatures2);
+    }
+
+    private void Send(Google.Protobuf.IMessage msg, ActorRef to, Phase phase)
+    {
+        var st = active!;
+        st.Phase = phase;
+        st.Attempt = 0;
+        st.LastSent = msg;
+        to.Tell(msg, Self);
+        Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, phase, 0), ctx.Options.Federation.RetryTimeout);
+    }
+
+    private void OnRetry(Retry r)
+    {
+        var st = active;
+        if (st is null || st.Round != r.Round || st.Step != r.Step || st.Phase != r.Phase || st.Attempt != r.Attempt) return;
+        if (st.Attempt >= ctx.Options.Federation.MaxRetries)
+        {
+            Abandon(); // the round goes on without this client: no partial update is ever sent
+            return;
+        }
+        st.Attempt++;
+        switch (st.LastSent)
+        {
+            case SplitFeatures f: f.Attempt = (uint)st.Attempt; break;
+            case SplitGradient g: g.Attempt = (uint)st.Attempt; break;
+            case ClientUpdate u: u.Attempt = (uint)st.Attempt; break;
+        }
+        (st.Phase == Phase.AwaitAck ? ctx.Aggregator : ctx.Server).Tell(st.LastSent!, Self);
+        Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, st.Phase, st.Attempt), ctx.Options.Federation.RetryTimeout);
+    }
+
+    private void OnServerTables(FeatureTables t)
+    {
+        if (active is null || t.Round != active.Round || t.Split != 2) return;
+        active.ServerTables[t.Version] = FrozenFeatureTables.FromMessage(t);
+    }
+
+    private void OnTablesRequest(TablesRequest r)
+    {
+        if (active?.Tables is { } t && r.Round == active.Round && r.Version == t.Version)
+            ctx.Server.Tell(t.ToMessage(active.Round, spec.Id, 1), Self);
+    }
+
+    /// <summary>Transfer [2] arrived: decode f̂2, run the tail, compute the distortion, send ∂L/∂f̂2 back ([3]).</summary>
+    private void OnFeatures2(SplitFeatures m)
+    {
+        var st = active;
+        if (st is null || m.Round != st.Round || m.Step != st.Step || m.Split != 2 || st.Phase != Phase.AwaitFeatures2) return;
+        var o = ctx.Options;
+        var t0 = Stopwatch.GetTimestamp();
+        using var scope = DisposeScope.Open();
+        if (m.Features.Codec == TensorCodec.Entropy && !st.ServerTables.ContainsKey(m.Features.TableVersion))
+        {
+            ctx.Server.Tell(new TablesRequest { Round = st.Round, Client = spec.Id, Split = 2, Version = m.Features.TableVersion }, Self);
+            return; // the retry of [1] brings [2] again once the tables are here
+        }
+        var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).requires_grad_();
+        var xHat = st.Model.g_s.forward(f2);
+        var mse = F.mse_loss(xHat, st.X!);
+        var distortion = mse * (o.Loss.Lambda * 255 * 255);
+        distortion.backward();
+        var g2 = f2.grad ?? throw new InvalidOperationException("no gradient reached the split-2 features");
+        var mseValue = mse.item();
+        st.SumMse += mseValue;
+        st.SumLoss += distortion.item();
+        var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = st.GradientUplink.Encode(g2) };
+        var macs = 3 * CodecLayers.Macs(false, ctx.Plan.Tail, CodecLayers.TransformLayers, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
+        Charge(macs, t0);
+        Send(msg, ctx.Server, Phase.AwaitGradient1);
+    }
+
+    /// <summary>Transfer [4] arrived: backpropagate ∂L/∂f̂1 (plus β·R1/P) through the head, step the optimizers.</summary>
+    private void OnGradient1(SplitGradient m)
+    {
+        var st = active;
+        if (st is null || m.Round != st.Round || m.Step != st.Step || m.Split != 1 || st.Phase != Phase.AwaitGradient1) return;
+        var o = ctx.Options;
+        var t0 = Stopwatch.GetTimestamp();
+        using (var scope = DisposeScope.Open())
+        {
+            var g1 = GradientCodec.Decode(m.Gradient, What("split-1 gradient")).to(st.F1!.device);
+            var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
+            if (st.Bits1 is not null && o.Loss.Beta > 0)
+            {
+                var rate = st.Bits1 * (o.Loss.Beta / pixels);
+                autograd.backward([st.F1, rate], [g1, null]);
+            }
+            else autograd.backward([st.F1], [g1]);
+            if (st.Bits1 is not null)
+            {
+                var bpp = st.Bits1.item() / pixels;
+                st.SumBpp1 += bpp;
+                st.SumLoss += o.Loss.Beta * bpp;
+            }
+            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(st.Model.parameters_(), o.Training.ClipGradNorm);
+            st.Optimizer.step();
+            st.Optimizer.zero_grad();
+            if (st.AuxOptimizer is not null && st.Model.feature1 is { } fem)
+            {
+                fem.entropy_bottleneck.loss().backward();
+                st.AuxOptimizer.step();
+                st.AuxOptimizer.zero_grad();
+            }
+        }
+        st.ClearStep();
+        st.Samples += o.Data.BatchSize;
+        var macs = 2 * CodecLayers.Macs(true, 0, ctx.Plan.Head, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
+        Charge(macs, t0);
+        st.Step++;
+        if (st.Step < st.Steps) StartStep();
+        else Finish();
+    }
+
+    /// <summary>All local steps done: send the head/tail (never the personal parameters) to the aggregator.</summary>
+    private void Finish()
+    {
+        var st = active!;
+        personal = ParameterSet.FromModule(st.Model.named_parameters(), ctx.Personal.Matches);
+        var update = new ClientUpdate
+        {
+            Round = st.Round, Client = spec.Id, Samples = (ulong)st.Samples,
+            Stats = new StepStats
+            {
+                Steps = st.Steps, Loss = st.SumLoss / st.Steps, Mse = st.SumMse / st.Steps, BppFeatures1 = st.SumBpp1 / st.Steps,
+                Psnr = 10 * Math.Log10(1 / Math.Max(st.SumMse / st.Steps, 1e-12)), ComputeSeconds = Context.ChargedTotal.TotalSeconds,
+            },
+        };
+        update.Parameters.AddRange(ParameterSet.FromModule(st.Model.named_parameters(), n => !ctx.Personal.Matches(n)).ToMessages());
+        st.Model.Dispose();
+        st.Model = null!;
+        Interlocked.Increment(ref ctx.Updates.Sent);
+        Send(update, ctx.Aggregator, Phase.AwaitAck);
+    }
+
+    private void OnAck(UpdateAck a)
+    {
+        if (active is not null && a.Round == active.Round && active.Phase == Phase.AwaitAck) Abandon();
+    }
+
+    /// <summary>Leaves the current round (done, or given up): frees the model; an idle client holds no model copy.</summary>
+    private void Abandon()
+    {
+        Context.Timers.Cancel("retry");
+        active?.Dispose();
+        active = null;
+    }
+
+    private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, spec.Speed, t0));
+
+    protected override void PostStop() => Abandon();
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using CoFUsfl.Actors;
+using CoFUsfl.Simulation.Metrics;
+using CoFUsfl.Simulation.Protocol;
+using CoFUsfl.Simulation.Runner;
+using CoFUsfl.Simulation.Strategies;
+
+namespace CoFUsfl.Simulation.Roles;
+
+/// <summary>
+/// The round schedule: samples the clients of each round (availability, over-commitment), hands the plan to the
+/// split server and the aggregator, collects their outcome, and has the run recorded, evaluated and checkpointed.
+/// Knows no model internals: it sees parameters only as named tensors to evaluate and save.
+/// </summary>
+public sealed class CoordinatorActor : ReceiveActor
+{
+    private readonly SimulationContext ctx;
+    private readonly IRoundObserver observer;
+    private uint round;
+    private RoundResult? result;
+    private ModelState? serverState;
+    private long roundStartWall;
+    private TimeSpan roundStartSim;
+
+    private sealed record StartRound(uint Round);
+
+    public CoordinatorActor(SimulationContext ctx, IRoundObserver observer)
+    {
+        this.ctx = ctx;
+        this.observer = observer;
+        Receive<StartRound>(s => Start(s.Round));
+        Receive<RoundResult>(OnRoundResult);
+        Receive<ModelState>(OnModelState);
+    }
+
+    protected override void PreStart() => Self.Tell(new StartRound(observer.FirstRound), Self);
+
+    private void Start(uint r)
+    {
+        round = r;
+        result = null;
+        serverState = null;
+        roundStartWall = Stopwatch.GetTimestamp();
+        roundStartSim = Context.Now;
+        var f = ctx.Options.Federation;
+        var rng = new Random((int)ctx.DeriveSeed("sample", r));
+        var available = ctx.Clients.Where(c => rng.NextDouble() < c.Availability).Select(c => c.Id).ToList();
+        rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(available));
+        var sampled = available.Take(f.ClientsPerRound + f.OverCommit).Order(StringComparer.Ordinal).ToList();
+        var plan = new RoundPlan { Round = r, LocalSteps = (uint)ctx.Options.Training.LocalSteps, DeadlineMs = (ulong)f.RoundDeadline.TotalMilliseconds };
+        plan.Clients.AddRange(sampled);
+        ctx.CurrentPlan = plan;
+        observer.RoundStarted(r, sampled.Count);
+        ctx.Server.Tell(plan, Self);
+        ctx.Aggregator.Tell(plan, Self);
+    }
+
+    private void OnRoundResult(RoundResult r)
+    {
+        if (r.Round != round || result is not null) return;
+        result = r;
+        ctx.Server.Tell(new StateRequest { Round = round }, Self);
+    }
+
+    private void OnModelState(ModelState s)
+    {
+        if (s.Round != round || result is null) return;
+        if (Sender == ctx.Server && serverState is null)
+        {
+            serverState = s;
+            ctx.Aggregator.Tell(new StateRequest { Round = round }, Self);
+            return;
+        }
+        if (Sender != ctx.Aggregator || serverState is null) return;
+        var server = ParameterSet.FromMessages(serverState.Parameters, "server state");
+        var clients = ParameterSet.FromMessages(s.Parameters, "aggregator state");
+        var record = new RoundRecord(round, result, serverState.ServerStats ?? new ServerStats(),
+            Context.Now, Context.Now - roundStartSim, Stopwatch.GetElapsedTime(roundStartWall), server, clients);
+        var more = observer.RoundCompleted(record, Context.System);
+        ctx.CurrentPlan = null;
+        if (more) Self.Tell(new StartRound(round + 1), Self);
+        else observer.Finished();
+    }
+}

@@ -1,0 +1,354 @@
+using System.Diagnostics;
+using CoFUsfl.Actors;
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Simulation.Protocol;
+using CoFUsfl.Simulation.Runner;
+using CoFUsfl.Simulation.Split;
+using CoFUsfl.Simulation.Strategies;
+using CoFUsfl.Torch;
+using CoFUsfl.Torch.Optim;
+
+namespace CoFUsfl.Simulation.Roles;
+
+/// <summary>
+/// The split server: runs the body of the codec (rest of g_a, hyperprior, entropy models of y and z, most of g_s) and
+/// the split-2 feature entropy model. Never sees raw images, reconstructions or the distortion. SFLv2: one body,
+/// clients served one at a time; SFLv1: a body copy per client of the round, averaged (sample-weighted) at round end.
+/// </summary>
+public sealed class SplitServerActor : ReceiveActor
+{
+    private readonly SimulationContext ctx;
+    private readonly bool sflv1;
+    private readonly ServerModel global;
+    private readonly Adam globalOptimizer, globalAux;
+    private readonly Generator noise;
+    private readonly Dictionary<string, Body> copies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply)> lastReply = new(StringComparer.Ordinal);
+    private readonly Queue<(SplitFeatures Msg, ActorRef From)> waiting = new();
+    private readonly GradientCodec gradientDownlink;
+    private RoundPlan? plan;
+    private FrozenFeatureTables? tables;
+    private ServerStats stats = new();
+    private long statSteps;
+
+    /// <summary>A body with its optimizers (the global one in SFLv2, a per-client copy in SFLv1).</summary>
+    private sealed class Body(ServerModel model, Adam optimizer, Adam aux, FeatureCodec downlink, bool owned) : IDisposable
+    {
+        public readonly ServerModel Model = model;
+        public readonly Adam Optimizer = optimizer, Aux = aux;
+        public readonly FeatureCodec Downlink = downlink;
+        public long Samples;
+        public void Dispose()
+        {
+            if (!owned) return;
+            Model.Dispose(); Optimizer.Dispose(); Aux.Dispose();
+        }
+    }
+
+    /// <summary>The server half of one client's step, kept between transfers [2] and [3].</summary>
+    private sealed class Pending(string client, uint round, uint step, Body body, Tensor f1, Tensor f2, Tensor serverLoss) : IDisposable
+    {
+        public readonly string Client = client;
+        public readonly uint Round = round, Step = step;
+        public readonly Body Body = body;
+        public readonly Tensor F1 = f1, F2 = f2, ServerLoss = serverLoss;
+        public void Dispose() { F1.Dispose(); F2.Dispose(); ServerLoss.Dispose(); }
+    }
+
+    private sealed record PendingTimeout(string Client, uint Round, uint Step);
+
+    public SplitServerActor(SimulationContext ctx)
+    {
+        this.ctx = ctx;
+        var o = ctx.Options;
+        sflv1 = o.Training.Mode switch
+        {
+            "sflv1" => true,
+            "sflv2" => false,
+            _ => throw new ArgumentException($"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)"),
+        };
+        noise = new Generator(ctx.DeriveSeed("server-noise"));
+        using (var g = new Generator(ctx.DeriveSeed("init")))
+            global = new ServerModel(ctx.Plan, ctx.EntropyDownlink, o.Split.Features.GainInit, g);
+        ctx.ServerCheckpoint?.CopyInto(global.named_parameters());
+        Configure(global);
+        globalOptimizer = MainOptimizer(global);
+        globalAux = new Adam(global.aux_parameters(), o.Training.AuxLr);
+        gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")));
+        Receive<RoundPlan>(OnRoundPlan);
+        Receive<FeatureTables>(OnClientTables);
+        Receive<TablesRequest>(OnTablesRequest);
+        Receive<SplitFeatures>(m => OnFeatures1(m, Sender!));
+        Receive<SplitGradient>(m => OnGradient2(m, Sender!));
+        Receive<RoundEnd>(OnRoundEnd);
+        Receive<StateRequest>(OnStateRequest);
+        Receive<PendingTimeout>(OnPendingTimeout);
+    }
+
+    private Adam MainOptimizer(ServerModel m)
+    {
+        var so = ctx.Options.Training.ServerOptimizer;
+        return new Adam(m.main_parameters(), so.Lr, so.Beta1, so.Beta2, weightDecay: so.WeightDecay);
+    }
+
+    private void Configure(ServerModel m)
+    {
+        var q = ctx.Options.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
+        m.Codec.NoiseGenerator = noise;
+        m.Codec.TrainingQuantization = q;
+        if (m.Feature2 is not null)
+        {
+            m.Feature2.entropy_bottleneck.NoiseGenerator = noise;
+            m.Feature2.entropy_bottleneck.TrainingQuantization = q;
+        }
+    }
+
+    private FeatureCodec Downlink(ServerModel m)
+    {
+        var codec = FeatureCodec.Create(ctx.Options.Split.Features.Downlink, m.Feature2);
+        if (codec is EntropyFeatures ef) ef.Tables = tables;
+        return codec;
+    }
+
+    private void OnRoundPlan(RoundPlan p)
+    {
+        if (plan is not null && p.Round <= plan.Round) return;
+        EndRound();
+        plan = p;
+        stats = new ServerStats { Round = p.Round };
+        statSteps = 0;
+        if (global.Feature2 is not null)
+        {
+            using var scope = DisposeScope.Open();
+            tables = global.Feature2.Freeze();
+            foreach (var c in p.Clients) ctx.ClientRefs[c].Tell(tables.ToMessage(p.Round, c, 2), Self);
+        }
+    }
+
+    private void OnClientTables(FeatureTables t)
+    {
+        if (t.Split != 1) return;
+        FrozenFeatureTables parsed;
+        try { parsed = FrozenFeatureTables.FromMessage(t); }
+        catch (InvalidDataException) { return; } // a corrupt table is re-requested when features need it
+        if (!clientTables.TryGetValue(t.Client, out var byVersion)) clientTables[t.Client] = byVersion = [];
+        byVersion[t.Version] = parsed;
+    }
+
+    private void OnTablesRequest(TablesRequest r)
+    {
+        if (tables is not null && plan is not null && r.Version == tables.Version && ctx.ClientRefs.TryGetValue(r.Client, out var c))
+            c.Tell(tables.ToMessage(plan.Round, r.Client, 2), Self);
+    }
+
+    private bool InRound(uint round, string client) => plan is not null && round == plan.Round && plan.Clients.Contains(client);
+
+    /// <summary>Transfer [1]: decode f̂1, run the body, send the split-2 features ([2]).</summary>
+    private void OnFeatures1(SplitFeatures m, ActorRef from)
+    {
+        if (m.Split != 1 || !InRound(m.Round, m.Client)) return;
+        if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step)
+        {
+            if (last.Split == 2) from.Tell(last.Reply, Self); // a retransmitted [1]: same answer, no recomputation
+            return;
+        }
+        if (!sflv1 && pending.Count > 0 && !pending.ContainsKey(m.Client))
+        {
+            if (!waiting.Any(w => w.Msg.Client == m.Client)) waiting.Enqueue((m, from));
+            return;
+        }
+        Serve(m, from);
+    }
+
+    private void Serve(SplitFeatures m, ActorRef from)
+    {
+        var o = ctx.Options;
+        var t0 = Stopwatch.GetTimestamp();
+        if (m.Features.Codec == TensorCodec.Entropy
+            && !(clientTables.TryGetValue(m.Client, out var byVersion) && byVersion.ContainsKey(m.Features.TableVersion)))
+        {
+            from.Tell(new TablesRequest { Round = m.Round, Client = m.Client, Split = 1, Version = m.Features.TableVersion }, Self);
+            ServeNext();
+            return; // the client's retry of [1] comes back once the tables are here
+        }
+        var body = BodyFor(m.Client);
+        using var scope = DisposeScope.Open();
+        Tensor f1;
+        try
+        {
+            f1 = FeatureCodec.Decode(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}");
+        }
+        catch (InvalidDataException)
+        {
+            ServeNext();
+            return; // undecodable: the client retransmits
+        }
+        f1.requires_grad_();
+        var (f2, likelihoods) = body.Model.body(f1);
+        var pixels = (double)m.BatchPixels;
+        var rImg = likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
+        var enc = body.Downlink.Encode(f2, training: true);
+        var serverLoss = enc.Bits is not null && o.Loss.Beta > 0 ? (rImg + enc.Bits * o.Loss.Beta) / pixels : rImg / pixels;
+        stats.BppImage += rImg.item() / pixels;
+        if (enc.Bits is not null) stats.BppFeatures2 += enc.Bits.item() / pixels;
+        statSteps++;
+        var p = new Pending(m.Client, m.Round, m.Step, body, f1.DetachFromDisposeScope(), enc.DataPath.DetachFromDisposeScope(), serverLoss.DetachFromDisposeScope());
+        if (pending.Remove(m.Client, out var old)) old.Dispose();
+        pending[m.Client] = p;
+        var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = enc.Wire, BatchPixels = m.BatchPixels };
+        lastReply[m.Client] = (m.Round, m.Step, 2, reply);
+        var batch = f1.size(0);
+        var size = (long)Math.Sqrt(pixels / batch);
+        Charge(BodyMacs(batch, size), t0);
+        from.Tell(reply, Self);
+        var f = ctx.Options.Federation;
+        Context.Timers.StartSingleTimer(("pending", m.Client), new PendingTimeout(m.Client, m.Round, m.Step), f.RetryTimeout * (f.MaxRetries + 2));
+    }
+
+    /// <summary>Transfer [3]: backpropagate ∂L/∂f̂2 and the server's rate terms, step, send ∂L/∂f̂1 ([4]).</summary>
+    private void OnGradient2(SplitGradient m, ActorRef from)
+    {
+        if (m.Split != 2 || !InRound(m.Round, m.Client)) return;
+        if (!pending.TryGetValue(m.Client, out var p) || p.Step != m.Step)
+        {
+            if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step && last.Split == 1)
+                from.Tell(last.Reply, Self); // a retransmitted [3]
+            return;
+        }
+        var o = ctx.Options;
+        var t0 = Stopwatch.GetTimestamp();
+        Google.Protobuf.IMessage reply;
+        using (var scope = DisposeScope.Open())
+        {
+            Tensor g2;
+            try { g2 = GradientCodec.Decode(m.Gradient, $"split-2 gradient of {m.Client}, round {m.Round}, step {m.Step}").to(p.F2.device); }
+            catch (InvalidDataException) { return; }
+            autograd.backward([p.F2, p.ServerLoss], [g2, null]);
+            var g1 = p.F1.grad ?? throw new InvalidOperationException("no gradient reached the split-1 features");
+            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(p.Body.Model.main_parameters(), o.Training.ClipGradNorm);
+            p.Body.Optimizer.step();
+            p.Body.Optimizer.zero_grad();
+            var aux = p.Body.Model.aux_loss();
+            stats.AuxLoss = aux.item();
+            aux.backward();
+            p.Body.Aux.step();
+            p.Body.Aux.zero_grad();
+            reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = gradientDownlink.Encode(g1) };
+            p.Body.Samples += p.F1.size(0);
+            var batch = p.F1.size(0);
+            var size = (long)Math.Sqrt((double)o.Data.Crop * o.Data.Crop);
+            Charge(2 * BodyMacs(batch, size), t0);
+        }
+        lastReply[m.Client] = (m.Round, m.Step, 1, reply);
+        pending.Remove(m.Client);
+        p.Dispose();
+        Context.Timers.Cancel(("pending", m.Client));
+        from.Tell(reply, Self);
+        ServeNext();
+    }
+
+    private void OnPendingTimeout(PendingTimeout t)
+    {
+        if (pending.TryGetValue(t.Client, out var p) && p.Round == t.Round && p.Step == t.Step)
+        {
+            pending.Remove(t.Client);
+            p.Dispose();
+            ServeNext(); // the client vanished: serve the others
+        }
+    }
+
+    private void ServeNext()
+    {
+        if (sflv1 || pending.Count > 0) return;
+        while (waiting.Count > 0)
+        {
+            var (msg, from) = waiting.Dequeue();
+            if (!InRound(msg.Round, msg.Client)) continue;
+            Serve(msg, from);
+            return;
+        }
+    }
+
+    private Body BodyFor(string client)
+    {
+        if (!sflv1) return globalBody ??= new Body(global, globalOptimizer, globalAux, Downlink(global), owned: false);
+        if (copies.TryGetValue(client, out var b)) return b;
+        ServerModel copy;
+        using (var scope = DisposeScope.Open())
+        {
+            copy = new ServerModel(ctx.Plan, ctx.EntropyDownlink, ctx.Options.Split.Features.GainInit, null);
+            ParameterSet.FromModule(global.named_parameters()).CopyInto(copy.named_parameters());
+        }
+        Configure(copy);
+        b = new Body(copy, MainOptimizer(copy), new Adam(copy.aux_parameters(), ctx.Options.Training.AuxLr), Downlink(copy), owned: true);
+        copies[client] = b;
+        return b;
+    }
+
+    private Body? globalBody;
+
+    /// <summary>Round end (from the aggregator): SFLv1 averages the body copies of the clients whose updates were kept.</summary>
+    private void OnRoundEnd(RoundEnd e)
+    {
+        if (plan is null || e.Round != plan.Round) return;
+        if (sflv1)
+        {
+            var updates = new List<(string, ParameterSet, long)>();
+            for (var i = 0; i < e.Clients.Count; i++)
+                if (copies.TryGetValue(e.Clients[i], out var b))
+                    updates.Add((e.Clients[i], ParameterSet.FromModule(b.Model.named_parameters()), (long)e.Samples[i]));
+            if (updates.Count > 0) ParameterSet.FedAvg(updates).CopyInto(global.named_parameters());
+        }
+        EndRound();
+        ctx.ServerCheckpoint = ParameterSet.FromModule(global.named_parameters());
+    }
+
+    private void EndRound()
+    {
+        foreach (var b in copies.Values) b.Dispose();
+        copies.Clear();
+        foreach (var p in pending.Values) p.Dispose();
+        pending.Clear();
+        waiting.Clear();
+        lastReply.Clear();
+        globalBody = null;
+    }
+
+    private void OnStateRequest(StateRequest r)
+    {
+        var s = stats.Clone();
+        if (statSteps > 0) { s.BppImage /= statSteps; s.BppFeatures2 /= statSteps; }
+        s.Steps = (uint)statSteps;
+        var state = new ModelState { Round = r.Round, ServerStats = s };
+        state.Parameters.AddRange(ParameterSet.FromModule(global.named_parameters()).ToMessages());
+        Sender!.Tell(state, Self);
+    }
+
+    private long BodyMacs(long batch, long size)
+    {
+        var plan = ctx.Plan;
+        return CodecLayers.Macs(true, plan.Head, CodecLayers.TransformLayers, plan.N, plan.M, batch, size, size)
+             + CodecLayers.HyperMacs(plan.IsHyperprior, plan.N, plan.M, batch, size, size)
+             + CodecLayers.Macs(false, 0, plan.Tail, plan.N, plan.M, batch, size, size);
+    }
+
+    private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, ctx.Options.Runtime.ServerSpeed, t0));
+
+    /// <summary>After a restart, pick up the round in progress (its clients retransmit what was lost).</summary>
+    protected override void PreStart()
+    {
+        if (ctx.CurrentPlan is { } p) OnRoundPlan(p);
+    }
+
+    protected override void PostStop()
+    {
+        EndRound();
+        global.Dispose();
+        globalOptimizer.Dispose();
+        globalAux.Dispose();
+        noise.Dispose();
+    }
+}

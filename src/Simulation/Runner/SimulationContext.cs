@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using CoFUsfl.Actors;
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Data;
+using CoFUsfl.Simulation.Split;
+using CoFUsfl.Simulation.Strategies;
+
+namespace CoFUsfl.Simulation.Runner;
+
+/// <summary>One simulated device: its profile values and its share of the data.</summary>
+public sealed record ClientSpec(string Id, int Index, string Profile, double Speed, double UplinkBytesPerSecond,
+    double DownlinkBytesPerSecond, TimeSpan Latency, double Availability, int[] Images);
+
+/// <summary>Client-update accounting of a run: every update a client sends is counted, late, or rejected — never lost.</summary>
+public sealed class UpdateCounters
+{
+    public long Sent, Counted, Late, Rejected;
+    public long Lost => Sent - Counted - Late - Rejected;
+}
+
+/// <summary>What every role of one run shares (immutable after start, except the actor references set once).</summary>
+public sealed class SimulationContext
+{
+    public required SimulationOptions Options { get; init; }
+    public required SplitPlan Plan { get; init; }
+    public required ITrainingImages Images { get; init; }
+    public required IReadOnlyList<ClientSpec> Clients { get; init; }
+    public required NamePatterns Personal { get; init; }
+    public ActorRef Server { get; set; } = null!;
+    public ActorRef Aggregator { get; set; } = null!;
+    public ActorRef Coordinator { get; set; } = null!;
+    public Dictionary<string, ActorRef> ClientRefs { get; } = new(StringComparer.Ordinal);
+    public UpdateCounters Updates { get; } = new();
+
+    /// <summary>
+    /// The last round-end state of the split server and the aggregator, and the round in progress: a crashed
+    /// server or aggregator restarts from here (its checkpoint) instead of from the initial weights.
+    /// </summary>
+    public ParameterSet? ServerCheckpoint { get; set; }
+    public ParameterSet? AggregatorCheckpoint { get; set; }
+    public Protocol.RoundPlan? CurrentPlan { get; set; }
+
+    public bool EntropyUplink => Options.Split.Features.Uplink == "entropy";
+    public bool EntropyDownlink => Options.Split.Features.Downlink == "entropy";
+
+    /// <summary>Simulated compute time of a step part: MACs over the device's speed (estimated, deterministic) or wall time / speed (measured).</summary>
+    public TimeSpan ComputeTime(long macs, double speed, long startTimestamp)
+    {
+        if (Options.Runtime.ComputeTime == "measured")
+            return TimeSpan.FromTicks((long)(Stopwatch.GetElapsedTime(startTimestamp).Ticks / speed));
+        return TimeSpan.FromSeconds(macs / (Options.Runtime.ReferenceMacsPerSecond * speed));
+    }
+
+    /// <summary>A seed for a (purpose, round, client, step) tuple: every random stream of a run derives from cofusfl.seed.</summary>
+    public ulong DeriveSeed(string purpose, long round = 0, long index = 0, long step = 0)
+    {
+        var h = (ulong)Options.Seed ^ 0x9E3779B97F4A7C15UL;
+        foreach (var c in purpose) h = Mix(h ^ c);
+        h = Mix(h ^ (ulong)round);
+        h = Mix(h ^ (ulong)index);
+        return Mix(h ^ (ulong)step);
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

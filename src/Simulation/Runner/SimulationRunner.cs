@@ -1,0 +1,176 @@
+using System.Text.Json.Nodes;
+using CoFUsfl.Actors;
+using CoFUsfl.Models.Evaluation;
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Data;
+using CoFUsfl.Simulation.Metrics;
+using CoFUsfl.Simulation.Roles;
+using CoFUsfl.Simulation.Split;
+using CoFUsfl.Simulation.Strategies;
+using CoFUsfl.Torch;
+
+namespace CoFUsfl.Simulation.Runner;
+
+/// <summary>Where a run writes, and whether it resumes from its latest checkpoint.</summary>
+public sealed record RunRequest(string RunDirectory, bool Resume = false, string? ResolvedConfigText = null);
+
+/// <summary>What a finished run reports.</summary>
+public sealed record RunOutcome(string RunDirectory, JsonObject Summary, IReadOnlyList<JsonObject> Rounds);
+
+/// <summary>
+/// Builds and runs one in-process simulation: data, client population, actor system (virtual or real clock,
+/// links, faults), the four roles, and the run folder.
+/// </summary>
+public static class SimulationRunner
+{
+    public static RunOutcome Run(SimulationOptions o, RunRequest request, Action<string>? progress = null)
+    {
+        Validate(o);
+        if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
+        else torch.set_num_threads(Environment.ProcessorCount);
+        torch.manual_seed((ulong)o.Seed);
+        var plan = new SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate();
+        progress?.Invoke($"loading training images from {string.Join(", ", o.Data.Train)}");
+        var images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
+        var partitions = Partitions.Build(o.Data.Partition.Kind, images.Domains, o.Federation.Clients, o.Data.Partition.Alpha,
+            o.Data.Partition.SamplesPerClient, o.Seed);
+        var clients = ClientPopulation.Draw(o, partitions);
+        var ctx = new SimulationContext
+        {
+            Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
+        };
+
+        var runDir = request.RunDirectory;
+        Directory.CreateDirectory(runDir);
+        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
+        uint firstRound = 1;
+        if (request.Resume) firstRound = Resume(ctx, runDir);
+
+        var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
+        var recorder = new RunRecorder(ctx, runDir, new CodecEvaluator(evalFolder), firstRound, progress);
+        using var system = ActorSystem.Create(SystemOptions(o, clients, runDir));
+        ctx.Server = system.ActorOf(Props.Create(() => new SplitServerActor(ctx)).WithRole("server"), "server");
+        ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");
+        foreach (var c in clients)
+            ctx.ClientRefs[c.Id] = system.ActorOf(Props.Create(() => new ClientActor(ctx, c)).WithRole("client"), c.Id);
+        if (firstRound > (uint)o.Run.Rounds) throw new InvalidOperationException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
+        ctx.Coordinator = system.ActorOf(Props.Create(() => new CoordinatorActor(ctx, recorder)).WithRole("coordinator"), "coordinator");
+
+        if (system.IsVirtual)
+        {
+            system.RunUntilComplete(recorder.Done.Task);
+            // Let stragglers (over-committed or late clients) deliver or give up, so every update is accounted for.
+            system.RunUntilIdle(system.Now + o.Federation.RoundDeadline);
+        }
+        else recorder.Done.Task.GetAwaiter().GetResult();
+        var summary = recorder.WriteSummary(system, o.Run.Name);
+        return new RunOutcome(runDir, summary, recorder.Rounds);
+    }
+
+    private static uint Resume(SimulationContext ctx, string runDir)
+    {
+        var path = Path.Combine(runDir, "checkpoints", "latest.safetensors");
+        if (!File.Exists(path)) throw new FileNotFoundException($"--resume: no checkpoint at {path}");
+        var meta = new Dictionary<string, string>();
+        var tensors = Safetensors.Load(path, meta);
+        try
+        {
+            var server = new ParameterSet();
+            var client = new ParameterSet();
+            foreach (var (name, t) in tensors)
+                (ctx.Plan.IsClientParameter(name) ? client : server).Set(name, t.shape, t.@float().data<float>());
+            ctx.ServerCheckpoint = server;
+            ctx.AggregatorCheckpoint = client;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        return uint.Parse(meta.GetValueOrDefault("round") ?? throw new InvalidDataException($"{path}: no round in its metadata"), System.Globalization.CultureInfo.InvariantCulture) + 1;
+    }
+
+    private static ActorSystemOptions SystemOptions(SimulationOptions o, IReadOnlyList<ClientSpec> clients, string runDir)
+    {
+        static double Bps(double mbps) => mbps * 1e6 / 8;
+        var links = clients.Select(c => new ActorLinkRule(c.Id, new LinkProfile
+        {
+            UplinkBytesPerSecond = c.UplinkBytesPerSecond, DownlinkBytesPerSecond = c.DownlinkBytesPerSecond, Latency = c.Latency,
+        })).Append(new ActorLinkRule("server", new LinkProfile
+        {
+            UplinkBytesPerSecond = Bps(o.Runtime.ServerUplinkMbps), DownlinkBytesPerSecond = Bps(o.Runtime.ServerDownlinkMbps),
+        })).ToList();
+        return new ActorSystemOptions
+        {
+            Clock = o.Runtime.Clock switch
+            {
+                "virtual" => ClockMode.Virtual,
+                "real" => ClockMode.RealTime,
+                _ => throw new ArgumentException($"cofusfl.runtime.clock: unknown '{o.Runtime.Clock}' (virtual, real)"),
+            },
+            Seed = o.Seed,
+            SerializeMessages = o.Runtime.SerializeMessages,
+            Faults = o.Faults,
+            Network = new NetworkOptions { Actors = links },
+            EventLogPath = o.Runtime.EventLog ? Path.Combine(runDir, "events.jsonl") : null,
+        };
+    }
+
+    /// <summary>Checks the values the binder cannot (ranges, names), naming the key.</summary>
+    public static void Validate(SimulationOptions o)
+    {
+        void Need(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
+        Need(o.Run.Rounds >= 1, $"cofusfl.run.rounds = {o.Run.Rounds}: at least 1");
+        Need(o.Data.Crop >= 64 && o.Data.Crop % 64 == 0, $"cofusfl.data.crop = {o.Data.Crop}: a multiple of 64 (the hyperprior's down-sampling)");
+        Need(o.Data.BatchSize >= 1, $"cofusfl.data.batch-size = {o.Data.BatchSize}: at least 1");
+        Need(o.Data.Train.Count > 0, "cofusfl.data.train: at least one training folder");
+        Need(o.Federation.Clients >= 1, $"cofusfl.federation.clients = {o.Federation.Clients}: at least 1");
+        Need(o.Federation.ClientsPerRound is >= 1 && o.Federation.ClientsPerRound <= o.Federation.Clients,
+            $"cofusfl.federation.clients-per-round = {o.Federation.ClientsPerRound}: between 1 and clients ({o.Federation.Clients})");
+        Need(o.Federation.OverCommit >= 0, "cofusfl.federation.over-commit: not negative");
+        Need(o.Training.LocalSteps >= 1, $"cofusfl.training.local-steps = {o.Training.LocalSteps}: at least 1");
+        Need(o.Training.Quantization is "noise" or "ste", $"cofusfl.training.quantization: unknown '{o.Training.Quantization}' (noise, ste)");
+        Need(o.Training.Mode is "sflv1" or "sflv2", $"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)");
+        Need(o.Runtime.ComputeTime is "estimated" or "measured", $"cofusfl.runtime.compute-time: unknown '{o.Runtime.ComputeTime}' (estimated, measured)");
+        foreach (var (key, v) in new[] { ("uplink", o.Split.Features.Uplink), ("downlink", o.Split.Features.Downlink) })
+            Need(v is "float32" or "int8" or "entropy", $"cofusfl.split.features.{key}: unknown codec '{v}' (float32, int8, entropy)");
+        foreach (var (key, v) in new[] { ("uplink", o.Split.Gradients.Uplink), ("downlink", o.Split.Gradients.Downlink) })
+            Need(v is "float32" or "float16" or "int8" or "topk", $"cofusfl.split.gradients.{key}: unknown codec '{v}' (float32, float16, int8, topk)");
+        Need(o.Clients.Profiles.Count > 0, "cofusfl.clients.profiles: at least one profile");
+        foreach (var p in o.Clients.Profiles)
+        {
+            Need(p.Weight > 0, $"cofusfl.clients.profiles[{p.Name}].weight must be positive");
+            Need(p.Speed.Count == 2 && p.Speed[0] > 0 && p.Speed[1] >= p.Speed[0], $"cofusfl.clients.profiles[{p.Name}].speed: [min, max] with 0 < min ≤ max");
+            Need(p.UplinkMbps.Count == 2 && p.UplinkMbps[0] > 0 && p.UplinkMbps[1] >= p.UplinkMbps[0], $"cofusfl.clients.profiles[{p.Name}].uplink-mbps: [min, max] with 0 < min ≤ max");
+            Need(p.DownlinkMbps.Count == 2 && p.DownlinkMbps[0] > 0 && p.DownlinkMbps[1] >= p.DownlinkMbps[0], $"cofusfl.clients.profiles[{p.Name}].downlink-mbps: [min, max] with 0 < min ≤ max");
+            Need(p.Latency.Count == 2 && p.Latency[1] >= p.Latency[0], $"cofusfl.clients.profiles[{p.Name}].latency: [min, max]");
+            Need(p.Availability is > 0 and <= 1, $"cofusfl.clients.profiles[{p.Name}].availability must be in (0, 1]");
+        }
+    }
+}
+
+/// <summary>Draws each registered client's profile and values (seeded).</summary>
+public static class ClientPopulation
+{
+    public static IReadOnlyList<ClientSpec> Draw(SimulationOptions o, int[][] partitions)
+    {
+        var rng = new Random(unchecked((int)(o.Seed * 31 + 5)));
+        var profiles = o.Clients.Profiles;
+        var totalWeight = profiles.Sum(p => p.Weight);
+        double Between(IReadOnlyList<double> r) => r[0] + rng.NextDouble() * (r[1] - r[0]);
+        var list = new List<ClientSpec>(partitions.Length);
+        for (var i = 0; i < partitions.Length; i++)
+        {
+            var u = rng.NextDouble() * totalWeight;
+            var p = profiles[^1];
+            foreach (var candidate in profiles)
+            {
+                if (u < candidate.Weight) { p = candidate; break; }
+                u -= candidate.Weight;
+            }
+            var latency = p.Latency[0] + TimeSpan.FromTicks((long)(rng.NextDouble() * (p.Latency[1] - p.Latency[0]).Ticks));
+            list.Add(new ClientSpec($"client-{i + 1:D4}", i, p.Name, Between(p.Speed), Between(p.UplinkMbps) * 1e6 / 8,
+                Between(p.DownlinkMbps) * 1e6 / 8, latency, p.Availability, partitions[i]));
+        }
+        return list;
+    }
+}
