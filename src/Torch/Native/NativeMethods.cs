@@ -55,8 +55,12 @@ internal static partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr cf_generator_new(ulong seed, int devType, int devIndex);
     [DllImport(Lib)] internal static extern void cf_generator_free(IntPtr g);
 
-    [DllImport(Lib)] internal static extern unsafe IntPtr cf_new(int kind, long* shape, int ndim, int dtype, int devType, int devIndex, double a, double b, GeneratorHandle? gen);
-    [DllImport(Lib)] internal static extern IntPtr cf_like(int kind, TensorHandle t, double a, double b, GeneratorHandle? gen);
+    [DllImport(Lib, EntryPoint = "cf_new")] private static extern unsafe IntPtr cf_new_raw(int kind, long* shape, int ndim, int dtype, int devType, int devIndex, double a, double b, GeneratorHandle gen);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static unsafe IntPtr cf_new(int kind, long* shape, int ndim, int dtype, int devType, int devIndex, double a, double b, GeneratorHandle? gen) => cf_new_raw(kind, shape, ndim, dtype, devType, devIndex, a, b, gen ?? GeneratorHandle.Null);
+    [DllImport(Lib, EntryPoint = "cf_like")] private static extern IntPtr cf_like_raw(int kind, TensorHandle t, double a, double b, GeneratorHandle gen);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static IntPtr cf_like(int kind, TensorHandle t, double a, double b, GeneratorHandle? gen) => cf_like_raw(kind, t, a, b, gen ?? GeneratorHandle.Null);
     [DllImport(Lib)] internal static extern IntPtr cf_arange(double start, double end, double step, int dtype, int devType, int devIndex);
     [DllImport(Lib)] internal static extern unsafe IntPtr cf_from_data(void* data, long nbytes, long* shape, int ndim, int dtype);
     [DllImport(Lib)] internal static extern unsafe int cf_copy_to(TensorHandle t, void* dst, long nbytes);
@@ -102,11 +106,19 @@ internal static partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr cf_masked_select(TensorHandle a, TensorHandle mask);
     [DllImport(Lib)] internal static extern int cf_topk(TensorHandle a, long k, long dim, int largest, out IntPtr values, out IntPtr indices);
     [DllImport(Lib)] internal static extern IntPtr cf_scatter(TensorHandle a, long dim, TensorHandle index, TensorHandle src);
-    [DllImport(Lib)] internal static extern int cf_inplace(int op, TensorHandle a, TensorHandle? b, double alpha);
+    [DllImport(Lib, EntryPoint = "cf_inplace")] private static extern int cf_inplace_raw(int op, TensorHandle a, TensorHandle b, double alpha);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static int cf_inplace(int op, TensorHandle a, TensorHandle? b, double alpha) => cf_inplace_raw(op, a, b ?? TensorHandle.Null, alpha);
 
-    [DllImport(Lib)] internal static extern unsafe IntPtr cf_conv2d(TensorHandle x, TensorHandle w, TensorHandle? b, long* stride, long* padding, long* dilation, long groups);
-    [DllImport(Lib)] internal static extern unsafe IntPtr cf_conv_transpose2d(TensorHandle x, TensorHandle w, TensorHandle? b, long* stride, long* padding, long* outputPadding, long groups, long* dilation);
-    [DllImport(Lib)] internal static extern IntPtr cf_linear(TensorHandle x, TensorHandle w, TensorHandle? b);
+    [DllImport(Lib, EntryPoint = "cf_conv2d")] private static extern unsafe IntPtr cf_conv2d_raw(TensorHandle x, TensorHandle w, TensorHandle b, long* stride, long* padding, long* dilation, long groups);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static unsafe IntPtr cf_conv2d(TensorHandle x, TensorHandle w, TensorHandle? b, long* stride, long* padding, long* dilation, long groups) => cf_conv2d_raw(x, w, b ?? TensorHandle.Null, stride, padding, dilation, groups);
+    [DllImport(Lib, EntryPoint = "cf_conv_transpose2d")] private static extern unsafe IntPtr cf_conv_transpose2d_raw(TensorHandle x, TensorHandle w, TensorHandle b, long* stride, long* padding, long* outputPadding, long groups, long* dilation);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static unsafe IntPtr cf_conv_transpose2d(TensorHandle x, TensorHandle w, TensorHandle? b, long* stride, long* padding, long* outputPadding, long groups, long* dilation) => cf_conv_transpose2d_raw(x, w, b ?? TensorHandle.Null, stride, padding, outputPadding, groups, dilation);
+    [DllImport(Lib, EntryPoint = "cf_linear")] private static extern IntPtr cf_linear_raw(TensorHandle x, TensorHandle w, TensorHandle b);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static IntPtr cf_linear(TensorHandle x, TensorHandle w, TensorHandle? b) => cf_linear_raw(x, w, b ?? TensorHandle.Null);
     [DllImport(Lib)] internal static extern IntPtr cf_pixel_shuffle(TensorHandle x, long r, int inverse);
     [DllImport(Lib)] internal static extern IntPtr cf_interpolate(TensorHandle x, long h, long w, double sh, double sw, int mode);
     [DllImport(Lib)] internal static extern IntPtr cf_pool2d(int kind, TensorHandle x, long kh, long kw, long sh, long sw, long ph, long pw);
@@ -123,10 +135,14 @@ internal static partial class NativeMethods
     [DllImport(Lib)] internal static extern void cf_set_grad_enabled(int on);
     [DllImport(Lib)] internal static extern unsafe int cf_backward(IntPtr* roots, IntPtr* grads, int n, int retainGraph);
     [DllImport(Lib)] internal static extern int cf_grad(TensorHandle t, out IntPtr grad);
-    [DllImport(Lib)] internal static extern int cf_set_grad(TensorHandle t, TensorHandle? g);
+    [DllImport(Lib, EntryPoint = "cf_set_grad")] private static extern int cf_set_grad_raw(TensorHandle t, TensorHandle g);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static int cf_set_grad(TensorHandle t, TensorHandle? g) => cf_set_grad_raw(t, g ?? TensorHandle.Null);
 
     [DllImport(Lib)] internal static extern int cf_adam_step(TensorHandle p, TensorHandle expAvg, TensorHandle expAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay, long step, int amsgrad);
-    [DllImport(Lib)] internal static extern int cf_sgd_step(TensorHandle p, TensorHandle? momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first);
+    [DllImport(Lib, EntryPoint = "cf_sgd_step")] private static extern int cf_sgd_step_raw(TensorHandle p, TensorHandle momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first);
+    // A null SafeHandle cannot be marshalled (ArgumentNullException): optional handles go through the Null sentinel.
+    internal static int cf_sgd_step(TensorHandle p, TensorHandle? momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first) => cf_sgd_step_raw(p, momentumBuf ?? TensorHandle.Null, lr, momentum, dampening, weightDecay, nesterov, first);
 
     [DllImport(Lib)] internal static extern int cf_set_data(TensorHandle t, TensorHandle src);
     [DllImport(Lib)] internal static extern int cf_cuda_is_available();
@@ -138,6 +154,9 @@ internal static partial class NativeMethods
 internal sealed class TensorHandle : SafeHandle
 {
     public TensorHandle(IntPtr h) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(h);
+
+    /// <summary>Marshals as a null pointer, for optional arguments (a null SafeHandle reference cannot be marshalled).</summary>
+    internal static readonly TensorHandle Null = new(IntPtr.Zero);
     public override bool IsInvalid => handle == IntPtr.Zero;
     protected override bool ReleaseHandle()
     {
@@ -149,6 +168,9 @@ internal sealed class TensorHandle : SafeHandle
 internal sealed class GeneratorHandle : SafeHandle
 {
     public GeneratorHandle(IntPtr h) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(h);
+
+    /// <summary>Marshals as a null pointer, for optional arguments (a null SafeHandle reference cannot be marshalled).</summary>
+    internal static readonly GeneratorHandle Null = new(IntPtr.Zero);
     public override bool IsInvalid => handle == IntPtr.Zero;
     protected override bool ReleaseHandle()
     {
