@@ -79,7 +79,7 @@ public static class Safetensors
         var headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLen > (ulong)(bytes.Length - 8)) throw new FormatException($"header length {headerLen} exceeds the file ({bytes.Length} bytes): truncated or not safetensors");
         JsonObject header;
-        try { header = JsonNode.Parse(bytes.Slice(8, (int)headerLen))?.AsObject() ?? throw new FormatException("empty header"); }
+        try { header = JsonNode.Parse(bytes.Slice(8, (int)headerLen)) as JsonObject ?? throw new FormatException("header is not a JSON object"); }
         catch (JsonException e) { throw new FormatException($"header is not valid JSON: {e.Message}"); }
         var data = bytes[(8 + (int)headerLen)..];
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -106,9 +106,11 @@ public static class Safetensors
                 result[name] = torch.from_bytes(data[(int)begin..(int)end], shape, dtype).DetachFromDisposeScope();
             }
         }
-        catch (Exception e) when (e is InvalidOperationException or JsonException or NullReferenceException)
+        catch (Exception e) when (e is InvalidOperationException or JsonException or NullReferenceException or FormatException or ArgumentException)
         {
+            // Free what was read before the bad entry, then report it.
             foreach (var t in result.Values) t.Dispose();
+            if (e is FormatException) throw;
             throw new FormatException($"malformed header: {e.Message}");
         }
         return result;

@@ -76,8 +76,7 @@ public sealed partial class Tensor : IDisposable
     public unsafe T[] data<T>() where T : unmanaged
     {
         var n = numel();
-        if (sizeof(T) != dtype.ElementSize())
-            throw new InvalidOperationException($"data<{typeof(T).Name}>() on a {dtype} tensor: element sizes differ");
+        CheckElementType<T>("data");
         var a = new T[n];
         fixed (T* p = a) TorchException.Check(cf_copy_to(Handle, p, n * sizeof(T)));
         return a;
@@ -94,8 +93,31 @@ public sealed partial class Tensor : IDisposable
     {
         var p = cf_data_ptr(Handle);
         if (p == IntPtr.Zero) throw new InvalidOperationException("AsSpan needs a contiguous CPU tensor; call contiguous()/cpu() first");
-        if (sizeof(T) != dtype.ElementSize()) throw new InvalidOperationException($"AsSpan<{typeof(T).Name}> on a {dtype} tensor");
+        CheckElementType<T>("AsSpan");
         return new ReadOnlySpan<T>((void*)p, checked((int)numel()));
+    }
+
+    /// <summary>
+    /// T must be the tensor's element type (float for Float32, long for Int64, …; byte also reads Bool):
+    /// a same-sized but different type (long on a Float64 tensor) would silently reinterpret the bits.
+    /// Types with no tensor counterpart (ushort for BFloat16, user structs) are checked by size only.
+    /// </summary>
+    private unsafe void CheckElementType<T>(string what) where T : unmanaged
+    {
+        var t = dtype;
+        ScalarType[]? allowed =
+            typeof(T) == typeof(float) ? [ScalarType.Float32] :
+            typeof(T) == typeof(double) ? [ScalarType.Float64] :
+            typeof(T) == typeof(long) ? [ScalarType.Int64] :
+            typeof(T) == typeof(int) ? [ScalarType.Int32] :
+            typeof(T) == typeof(short) ? [ScalarType.Int16] :
+            typeof(T) == typeof(sbyte) ? [ScalarType.Int8] :
+            typeof(T) == typeof(byte) ? [ScalarType.UInt8, ScalarType.Bool] :
+            typeof(T) == typeof(bool) ? [ScalarType.Bool] :
+            typeof(T) == typeof(Half) ? [ScalarType.Float16] :
+            null;
+        if (allowed is not null ? Array.IndexOf(allowed, t) < 0 : sizeof(T) != t.ElementSize())
+            throw new InvalidOperationException($"{what}<{typeof(T).Name}>() on a {t} tensor: element types differ (convert with to(ScalarType) first)");
     }
 
     // ---- scope
