@@ -39,7 +39,7 @@ public sealed class Config
     public static Config ParseFile(string path, HoconSyntax? syntax = null)
     {
         if (!File.Exists(path))
-            throw new HoconException(HoconOrigin.Synthetic(path), Directory.Exists(path) ? "is a directory, not a config file" : "file not found");
+            throw new HoconException(new HoconOrigin(path, 1, 1), Directory.Exists(path) ? "is a directory, not a config file" : "file not found");
         return new Config(Includer.ParseFile(path, syntax, null, null));
     }
 
