@@ -92,6 +92,13 @@ public class StringTests
     }
 
     [Fact]
+    public void Unquoted_text_after_a_list_or_object_is_dropped_like_lightbend()
+    {
+        // Lightbend treats any unquoted string right of a list/object as ignorable whitespace.
+        H.Json("a = [1] foo, b = { x = 1 } bar").Should().Be("""{"a":[1],"b":{"x":1}}""");
+    }
+
+    [Fact]
     public void Concatenating_a_string_with_an_object_is_an_error()
     {
         H.ParseError("a = \"x\" { b = 1 }").Detail.Should().Contain("Cannot concatenate");
