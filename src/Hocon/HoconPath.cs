@@ -1,0 +1,90 @@
+using System.Text;
+
+namespace CoFUsfl.Hocon;
+
+/// <summary>Path expressions (<c>a.b."c.d"</c>): parsing to key segments and rendering back.</summary>
+public static class HoconPath
+{
+    /// <summary>Splits a path expression into keys, using HOCON's rules (quoted segments keep dots, whitespace between words kept).</summary>
+    public static IReadOnlyList<string> Parse(string path, HoconOrigin? origin = null)
+    {
+        var o = origin ?? HoconOrigin.Synthetic("path");
+        var tokens = new Tokenizer(path, o, HoconSyntax.Conf).TokenizeAll();
+        var parts = new List<Token>();
+        foreach (var t in tokens)
+        {
+            if (t.Kind == TokenKind.End) break;
+            if (t.Kind == TokenKind.Problem) throw new HoconException(t.Origin, t.Text);
+            parts.Add(t);
+        }
+        return FromTokens(parts, o, path);
+    }
+
+    internal static string[] FromTokens(IReadOnlyList<Token> tokens, HoconOrigin origin, string? original = null)
+    {
+        // Mirrors Lightbend's PathParser: periods split only outside quoted strings; number tokens split too
+        // (their original text is used), so "1.5" as a key is the path [1, 5].
+        var result = new List<string>();
+        var buf = new StringBuilder();
+        var text = original ?? string.Concat(tokens.Select(t => t.Kind == TokenKind.Value && t.Value is HoconString { Quoted: true } ? "\"" + t.Text + "\"" : t.Text));
+        if (tokens.Count == 0) throw new HoconException(origin, $"Invalid path '{text}': path is empty");
+        bool lastWasQuotedEmpty = false;
+        foreach (var t in tokens)
+        {
+            if (t.Kind == TokenKind.Value && t.Value is HoconString { Quoted: true } qs)
+            {
+                buf.Append(qs.Value);
+                lastWasQuotedEmpty = qs.Value.Length == 0;
+                continue;
+            }
+            string piece = t.Kind switch
+            {
+                TokenKind.Value => t.Text,
+                TokenKind.Unquoted => t.Text,
+                _ => throw new HoconException(t.Origin, $"Token not allowed in path expression: {t.Describe()} (you can double-quote this token if you really want it here)"),
+            };
+            for (int i = 0; i < piece.Length; i++)
+            {
+                if (piece[i] == '.')
+                {
+                    if (buf.Length == 0 && !lastWasQuotedEmpty) throw BadPath(t.Origin with { Column = t.Origin.Column + i }, text);
+                    result.Add(buf.ToString());
+                    buf.Clear();
+                    lastWasQuotedEmpty = false;
+                }
+                else
+                {
+                    buf.Append(piece[i]);
+                    lastWasQuotedEmpty = false;
+                }
+            }
+        }
+        if (buf.Length == 0 && !lastWasQuotedEmpty) throw BadPath(tokens[^1].Origin, text);
+        result.Add(buf.ToString());
+        return result.ToArray();
+    }
+
+    private static HoconException BadPath(HoconOrigin origin, string text) =>
+        new(origin, $"Invalid path '{text}': path has a leading, trailing, or two adjacent period '.' (use quoted \"\" empty string if you want an empty element)");
+
+    /// <summary>Renders keys as a path expression, quoting segments that would not survive re-parsing.</summary>
+    public static string Render(IEnumerable<string> keys) => string.Join('.', keys.Select(RenderKey));
+
+    /// <summary>Renders one key, quoted when needed.</summary>
+    public static string RenderKey(string key)
+    {
+        if (key.Length == 0 || !IsSafeUnquotedKey(key)) return Renderer.JsonString(key);
+        return key;
+    }
+
+    private static bool IsSafeUnquotedKey(string key)
+    {
+        // Conservative: letters, digits, '-' and '_' only, not starting with a digit or '-' (numbers tokenize differently),
+        // and not a keyword that tokenizes as a value.
+        if (key is "true" or "false" or "null" or "include") return false;
+        if (char.IsDigit(key[0]) || key[0] == '-') return false;
+        foreach (var c in key)
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_')) return false;
+        return true;
+    }
+}
