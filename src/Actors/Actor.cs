@@ -107,6 +107,9 @@ public abstract class ReceiveActor : Actor
         }));
     }
 
+    /// <summary>Handles messages of type <typeparamref name="T"/> for which <paramref name="when"/> holds (Akka's argument order).</summary>
+    protected void Receive<T>(Predicate<T> when, Action<T> handler) => Receive(handler, when);
+
     /// <summary>Handles any message not matched by an earlier handler.</summary>
     protected void ReceiveAny(Action<object> handler)
     {
