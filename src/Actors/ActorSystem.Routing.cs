@@ -34,7 +34,8 @@ public sealed partial class ActorSystem
         var depart = IsVirtual && current is not null ? now + current.ChargedTicks : now;
         var fromEndpoint = sender?.Endpoint;
         var selfSend = fromEndpoint is not null && fromEndpoint == recipient.Endpoint;
-        var useLinks = Links is not null && !selfSend;
+        // Only Protobuf messages travel over links: plain objects are node-local control messages.
+        var useLinks = Links is not null && !selfSend && proto is not null;
 
         // Local plain objects in real time are not traffic: nothing to account, nothing to delay.
         if (proto is null && !IsVirtual && _log is null && !useLinks) return recipient.DeliverLocal(message, sender, throwOnFull);

@@ -77,7 +77,7 @@ public sealed record PairLinkRule
 /// and latency = A.latency + B.latency. Arrival = start + size / bandwidth + latency, where in virtual time
 /// with <see cref="ModelContention"/> the transfer starts when A's uplink and B's downlink (or the pair link) are free,
 /// so simultaneous uploads to one server queue up. Messages of one pair never overtake each other (unless a reorder fault says so).
-/// Messages an actor sends to itself take no time.
+/// Messages an actor sends to itself take no time, and neither do plain (non-Protobuf) objects: they are node-local control messages.
 /// </summary>
 public sealed record NetworkOptions
 {
