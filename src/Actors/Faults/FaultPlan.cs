@@ -1,0 +1,95 @@
+namespace CoFUsfl.Actors;
+
+/// <summary>Shape of a random delay.</summary>
+public enum DelayDistribution
+{
+    /// <summary>Always <see cref="DelaySpec.Mean"/>.</summary>
+    Constant,
+    /// <summary>Uniform in [<see cref="DelaySpec.Min"/>, <see cref="DelaySpec.Max"/>].</summary>
+    Uniform,
+    /// <summary>Exponential with mean <see cref="DelaySpec.Mean"/>.</summary>
+    Exponential,
+    /// <summary>Normal(<see cref="DelaySpec.Mean"/>, <see cref="DelaySpec.StdDev"/>), clamped at zero.</summary>
+    Normal,
+}
+
+/// <summary>A delay distribution, e.g. <c>delay { distribution = exponential, mean = 20ms }</c>.</summary>
+public sealed record DelaySpec
+{
+    public DelayDistribution Distribution { get; init; } = DelayDistribution.Constant;
+    public TimeSpan Mean { get; init; }
+    public TimeSpan Min { get; init; }
+    public TimeSpan Max { get; init; }
+    public TimeSpan StdDev { get; init; }
+    /// <summary>Probability that a message is delayed at all (1 = every message).</summary>
+    public double Probability { get; init; } = 1.0;
+}
+
+/// <summary>
+/// Faults on the messages from actors matching <see cref="From"/> to actors matching <see cref="To"/>
+/// (<see cref="ActorPattern"/>: name, role, path or address globs). The first matching rule applies.
+/// Probabilities are per message and independent.
+/// </summary>
+public sealed record FaultRule
+{
+    public string From { get; init; } = "*";
+    public string To { get; init; } = "*";
+    public double Drop { get; init; }
+    public double Duplicate { get; init; }
+    /// <summary>Probability that a message is held back by <see cref="ReorderDelay"/> without holding the link, so later messages overtake it.</summary>
+    public double Reorder { get; init; }
+    public TimeSpan ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+    /// <summary>Probability that the serialized payload gets <see cref="CorruptBits"/> bits flipped; the receiver detects it by checksum.</summary>
+    public double Corrupt { get; init; }
+    /// <summary>Bits flipped per corruption, 1 to 3 (CRC-32C detects every such error).</summary>
+    public int CorruptBits { get; init; } = 1;
+    public DelaySpec? Delay { get; init; }
+    /// <summary>Bytes per second allowed on each matching link (sender, recipient); null = no throttle.</summary>
+    public double? ThrottleBytesPerSecond { get; init; }
+}
+
+/// <summary>Blackholes all traffic between actors matching any of <see cref="SideA"/> and actors matching any of <see cref="SideB"/>, both directions, during [<see cref="Start"/>, <see cref="Start"/> + <see cref="Duration"/>).</summary>
+public sealed record PartitionRule
+{
+    public required IReadOnlyList<string> SideA { get; init; }
+    public required IReadOnlyList<string> SideB { get; init; }
+    /// <summary>Time on the system's clock (since start).</summary>
+    public TimeSpan Start { get; init; }
+    /// <summary>null = until the end of the run.</summary>
+    public TimeSpan? Duration { get; init; }
+}
+
+/// <summary>How an injected crash ends.</summary>
+public enum CrashMode
+{
+    /// <summary>The actor is stopped (watchers get <see cref="Terminated"/>).</summary>
+    Stop,
+    /// <summary>The actor fails with <see cref="InjectedCrashException"/>; its supervisor decides (usually a restart).</summary>
+    Restart,
+}
+
+/// <summary>Crashes actors matching <see cref="Actor"/>: once at <see cref="At"/>, and/or before each message with <see cref="Probability"/>.</summary>
+public sealed record CrashRule
+{
+    public required string Actor { get; init; }
+    public TimeSpan? At { get; init; }
+    public double Probability { get; init; }
+    public CrashMode Mode { get; init; } = CrashMode.Restart;
+}
+
+/// <summary>
+/// A replayable fault plan: every decision is drawn from a random stream derived from <see cref="Seed"/> and the
+/// link (sender, recipient), so the k-th message on a link meets the same fate in every run.
+/// </summary>
+public sealed record FaultPlan
+{
+    public long Seed { get; init; }
+    public IReadOnlyList<FaultRule> Rules { get; init; } = [];
+    public IReadOnlyList<PartitionRule> Partitions { get; init; } = [];
+    public IReadOnlyList<CrashRule> Crashes { get; init; } = [];
+
+    internal bool IsEmpty => Rules.Count == 0 && Partitions.Count == 0 && Crashes.Count == 0;
+}
+
+/// <summary>The failure an injected <see cref="CrashMode.Restart"/> crash raises inside the actor.</summary>
+public sealed class InjectedCrashException(string actor) : Exception($"injected crash of {actor}");

@@ -1,0 +1,124 @@
+namespace CoFUsfl.Actors;
+
+/// <summary>Which clock drives timers, the scheduler and message delivery.</summary>
+public enum ClockMode
+{
+    /// <summary>Wall-clock time; actors run concurrently on the thread pool.</summary>
+    RealTime,
+    /// <summary>Discrete-event simulation on one thread: the clock jumps to the next event; runs are reproducible.</summary>
+    Virtual,
+}
+
+/// <summary>How simultaneous virtual-time events are ordered.</summary>
+public enum TieBreak
+{
+    /// <summary>In the order they were scheduled.</summary>
+    Fifo,
+    /// <summary>By a seeded hash of the (sender, recipient) pair, then scheduling order: different seeds explore different interleavings, and one pair's messages stay in order.</summary>
+    SeededShuffle,
+}
+
+/// <summary>What a bounded mailbox does when it is full.</summary>
+public enum OverflowStrategy
+{
+    /// <summary>The new message becomes a dead letter (reason "mailbox full"); <see cref="ActorRef.TryTell"/> returns false.</summary>
+    DropNew,
+    /// <summary>The sending thread waits up to <see cref="MailboxOptions.PushTimeout"/> for room, then drops (real time only; in virtual time it acts as <see cref="Fail"/>).</summary>
+    Block,
+    /// <summary><see cref="ActorRef.Tell"/> throws <see cref="MailboxFullException"/> to the sender (inside an actor, its supervisor decides).</summary>
+    Fail,
+}
+
+/// <summary>Mailbox of an actor. <c>Capacity = 0</c> means unbounded.</summary>
+public sealed record MailboxOptions
+{
+    public int Capacity { get; init; }
+    public OverflowStrategy Overflow { get; init; } = OverflowStrategy.DropNew;
+    public TimeSpan PushTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The default: unbounded.</summary>
+    public static MailboxOptions Unbounded { get; } = new();
+
+    /// <summary>A bounded mailbox.</summary>
+    public static MailboxOptions Bounded(int capacity, OverflowStrategy overflow = OverflowStrategy.DropNew) =>
+        new() { Capacity = capacity, Overflow = overflow };
+}
+
+/// <summary>
+/// Link characteristics of one actor (its access link): bandwidths in bytes per second
+/// (<see cref="double.PositiveInfinity"/> = unlimited) and one-way latency.
+/// </summary>
+public sealed record LinkProfile
+{
+    public double UplinkBytesPerSecond { get; init; } = double.PositiveInfinity;
+    public double DownlinkBytesPerSecond { get; init; } = double.PositiveInfinity;
+    public TimeSpan Latency { get; init; }
+
+    /// <summary>No delay at all (the default for actors no rule names).</summary>
+    public static LinkProfile Unlimited { get; } = new();
+}
+
+/// <summary>Gives every actor matching <see cref="Actor"/> (an <see cref="ActorPattern"/>) a link profile.</summary>
+public sealed record ActorLinkRule(string Actor, LinkProfile Profile);
+
+/// <summary>A dedicated path between two sets of actors: overrides the actors' own profiles for that pair (both directions unless <see cref="Bidirectional"/> is false).</summary>
+public sealed record PairLinkRule
+{
+    public required string From { get; init; }
+    public required string To { get; init; }
+    public double BytesPerSecond { get; init; } = double.PositiveInfinity;
+    public TimeSpan Latency { get; init; }
+    public bool Bidirectional { get; init; } = true;
+}
+
+/// <summary>
+/// The simulated network. Transfer rule for a message of <c>size</c> bytes (its envelope size) from A to B:
+/// a pair rule, when one matches, gives bandwidth and latency; otherwise bandwidth = min(A.uplink, B.downlink)
+/// and latency = A.latency + B.latency. Arrival = start + size / bandwidth + latency, where in virtual time
+/// with <see cref="ModelContention"/> the transfer starts when A's uplink and B's downlink (or the pair link) are free,
+/// so simultaneous uploads to one server queue up. Messages of one pair never overtake each other (unless a reorder fault says so).
+/// Messages an actor sends to itself take no time, and neither do plain (non-Protobuf) objects: they are node-local control messages.
+/// </summary>
+public sealed record NetworkOptions
+{
+    public IReadOnlyList<ActorLinkRule> Actors { get; init; } = [];
+    public IReadOnlyList<PairLinkRule> Pairs { get; init; } = [];
+    public bool ModelContention { get; init; } = true;
+
+    internal bool IsEmpty => Actors.Count == 0 && Pairs.Count == 0;
+}
+
+/// <summary>Configuration of an <see cref="ActorSystem"/>. Every member has a HOCON-friendly shape (see the report's proposal).</summary>
+public sealed record ActorSystemOptions
+{
+    /// <summary>First segment of every local address.</summary>
+    public string NodeName { get; init; } = "local";
+    /// <summary>Incarnation of this node; 0 picks one from the clock at start.</summary>
+    public ulong Incarnation { get; init; }
+    public ClockMode Clock { get; init; } = ClockMode.RealTime;
+    /// <summary>Seed of the virtual-time tie-break (the fault plan has its own seed).</summary>
+    public long Seed { get; init; }
+    public TieBreak TieBreak { get; init; } = TieBreak.Fifo;
+    /// <summary>Messages an actor processes per turn before yielding its thread (real time).</summary>
+    public int Throughput { get; init; } = 64;
+    public MailboxOptions DefaultMailbox { get; init; } = MailboxOptions.Unbounded;
+    /// <summary>Serialize every Protobuf message through the envelope even in-process: proves remotability, costs time.</summary>
+    public bool SerializeMessages { get; init; }
+    /// <summary>Count messages and envelope bytes per (sender role, recipient role, payload type).</summary>
+    public bool CountTraffic { get; init; } = true;
+    /// <summary>Event log destination (JSON lines). The system does not dispose a writer it was given.</summary>
+    public TextWriter? EventLog { get; init; }
+    /// <summary>Event log file; created (overwritten) at start and closed at shutdown. Ignored when <see cref="EventLog"/> is set.</summary>
+    public string? EventLogPath { get; init; }
+    /// <summary>Log a "send" event for every message (in addition to deliver/drop/fault/lifecycle).</summary>
+    public bool LogSends { get; init; } = true;
+    public FaultPlan? Faults { get; init; }
+    public NetworkOptions? Network { get; init; }
+    /// <summary>Strategy of the user guardian, i.e. for top-level actors.</summary>
+    public SupervisorStrategy? GuardianStrategy { get; init; }
+    /// <summary>How many recent dead letters <see cref="ActorSystem.RecentDeadLetters"/> keeps.</summary>
+    public int DeadLetterHistory { get; init; } = 256;
+    public TimeSpan DefaultAskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Carries envelopes to actors on other nodes; null = this node only.</summary>
+    public IRemoteTransport? Transport { get; init; }
+}

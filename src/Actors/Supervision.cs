@@ -1,0 +1,93 @@
+namespace CoFUsfl.Actors;
+
+/// <summary>What a supervisor does with a failed child.</summary>
+public enum Directive
+{
+    /// <summary>Keep the actor and its state; the failing message is dropped.</summary>
+    Resume,
+    /// <summary>Replace the actor by a fresh instance (mailbox kept, failing message dropped).</summary>
+    Restart,
+    /// <summary>Stop the actor.</summary>
+    Stop,
+    /// <summary>Fail the supervisor itself with the same exception.</summary>
+    Escalate,
+}
+
+/// <summary>Exponential back-off between restarts: the n-th restart in the window waits min(Max, Min·Factor^(n-1)).</summary>
+public sealed record RestartBackoff(TimeSpan Min, TimeSpan Max, double Factor = 2.0)
+{
+    internal TimeSpan DelayFor(int restartNumber)
+    {
+        if (restartNumber <= 0 || Min <= TimeSpan.Zero) return TimeSpan.Zero;
+        var ticks = Min.Ticks * Math.Pow(Factor, restartNumber - 1);
+        return ticks >= Max.Ticks ? Max : TimeSpan.FromTicks((long)ticks);
+    }
+}
+
+/// <summary>
+/// How a parent handles its children's failures: a decider maps the exception to a <see cref="Directive"/>;
+/// more than <see cref="MaxRetries"/> restarts within <see cref="Within"/> stop the child instead.
+/// </summary>
+public abstract class SupervisorStrategy
+{
+    protected SupervisorStrategy(int maxRetries, TimeSpan? within, Func<Exception, Directive>? decider, RestartBackoff? backoff)
+    {
+        MaxRetries = maxRetries;
+        Within = within;
+        Decider = decider ?? DefaultDecider;
+        Backoff = backoff;
+    }
+
+    /// <summary>Restarts allowed within <see cref="Within"/>; negative = unlimited, 0 = never restart.</summary>
+    public int MaxRetries { get; }
+    /// <summary>Window of <see cref="MaxRetries"/>; null = the actor's lifetime.</summary>
+    public TimeSpan? Within { get; }
+    public Func<Exception, Directive> Decider { get; }
+    public RestartBackoff? Backoff { get; }
+
+    /// <summary>True when the directive applies to every child of the supervisor, not only the failed one.</summary>
+    public abstract bool AppliesToAllChildren { get; }
+
+    /// <summary>Akka's default: restart on any exception.</summary>
+    public static Directive DefaultDecider(Exception e) => Directive.Restart;
+
+    /// <summary>Restart on any failure, unlimited, without back-off.</summary>
+    public static SupervisorStrategy Default { get; } = new OneForOneStrategy();
+}
+
+/// <summary>The directive applies to the failed child only.</summary>
+public sealed class OneForOneStrategy(int maxRetries = -1, TimeSpan? within = null,
+    Func<Exception, Directive>? decider = null, RestartBackoff? backoff = null)
+    : SupervisorStrategy(maxRetries, within, decider, backoff)
+{
+    public override bool AppliesToAllChildren => false;
+}
+
+/// <summary>The directive applies to all children of the supervisor (they share fate).</summary>
+public sealed class AllForOneStrategy(int maxRetries = -1, TimeSpan? within = null,
+    Func<Exception, Directive>? decider = null, RestartBackoff? backoff = null)
+    : SupervisorStrategy(maxRetries, within, decider, backoff)
+{
+    public override bool AppliesToAllChildren => true;
+}
+
+/// <summary>Restart bookkeeping of one child, kept by its parent.</summary>
+internal sealed class ChildRestartStats
+{
+    public int Count;
+    public long WindowStartTicks;
+
+    /// <summary>Records one more restart; false when the strategy's limit is exceeded (the child must stop).</summary>
+    public bool RequestRestart(SupervisorStrategy s, long nowTicks)
+    {
+        if (s.MaxRetries == 0) return false;
+        if (s.Within is { } w && nowTicks - WindowStartTicks > w.Ticks)
+        {
+            WindowStartTicks = nowTicks;
+            Count = 0;
+        }
+        if (Count == 0) WindowStartTicks = nowTicks;
+        Count++;
+        return s.MaxRetries < 0 || Count <= s.MaxRetries;
+    }
+}
