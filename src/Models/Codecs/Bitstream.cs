@@ -55,8 +55,10 @@ public sealed record CompressedImage(string Model, int N, int M, int Height, int
         if (!Take(data, 4, "magic", ref pos).SequenceEqual(Magic)) throw new InvalidDataException($"{source}: not a CoFUsfl .cfu bitstream (bad magic)");
         var nameLen = Take(data, 1, "model name length", ref pos)[0];
         var model = Encoding.ASCII.GetString(Take(data, nameLen, "model name", ref pos));
-        var h = Take(data, 12, "sizes", ref pos);
-        int Read(int o) => BinaryPrimitives.ReadUInt16LittleEndian(h[o..]);
+        var sizes = Take(data, 12, "sizes", ref pos);
+        var dims = new int[6];
+        for (var i = 0; i < 6; i++) dims[i] = BinaryPrimitives.ReadUInt16LittleEndian(sizes[(2 * i)..]);
+        int Read(int o) => dims[o / 2];
         var count = Take(data, 1, "latent count", ref pos)[0];
         if (count is < 1 or > 4) throw new InvalidDataException($"{source}: {count} latents is not a valid count");
         var strings = new List<byte[][]>();

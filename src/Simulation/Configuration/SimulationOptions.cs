@@ -32,7 +32,7 @@ public sealed record RunOptions
 public sealed record TorchOptions
 {
     /// <summary>libtorch intra-op threads; 0 = one per processor.</summary>
-    public int Threads { get; init; }
+    public int Threads { get; init; } = 1;
     public string Device { get; init; } = "cpu";
 }
 
@@ -176,6 +176,8 @@ public sealed record RuntimeOptions
 
 public sealed record EvaluationOptions
 {
+    /// <summary>Evaluate the global codec on real bitstreams at all.</summary>
+    public bool Enabled { get; init; } = true;
     /// <summary>Evaluation folder (never trained on).</summary>
     public string Dataset { get; init; } = "kodak";
     /// <summary>Evaluate every this many rounds (and after the last); 0 = only at the end.</summary>

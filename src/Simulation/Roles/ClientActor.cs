@@ -48,7 +48,7 @@ public sealed class ClientActor : ReceiveActor
         // The step's graph: input, the split-1 data path, its rate estimate.
         public Tensor? X, F1, Bits1;
         public long Samples;
-        public double SumLoss, SumMse, SumBpp1, ComputeSeconds;
+        public double SumLoss, SumMse, SumBpp1;
 
         public void ClearStep()
         {

@@ -23,15 +23,21 @@ public sealed record RunOutcome(string RunDirectory, JsonObject Summary, IReadOn
 /// </summary>
 public static class SimulationRunner
 {
-    public static RunOutcome Run(SimulationOptions o, RunRequest request, Action<string>? progress = null)
+    /// <param name="images">Training images; null = the folders of <c>cofusfl.data.train</c>.</param>
+    /// <param name="evaluation">Evaluation on real bitstreams; null = the folder of <c>cofusfl.evaluation.dataset</c>.</param>
+    public static RunOutcome Run(SimulationOptions o, RunRequest request, Action<string>? progress = null,
+        ITrainingImages? images = null, CodecEvaluator? evaluation = null)
     {
         Validate(o);
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
         else torch.set_num_threads(Environment.ProcessorCount);
         torch.manual_seed((ulong)o.Seed);
         var plan = new SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate();
-        progress?.Invoke($"loading training images from {string.Join(", ", o.Data.Train)}");
-        var images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
+        if (images is null)
+        {
+            progress?.Invoke($"loading training images from {string.Join(", ", o.Data.Train)}");
+            images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
+        }
         var partitions = Partitions.Build(o.Data.Partition.Kind, images.Domains, o.Federation.Clients, o.Data.Partition.Alpha,
             o.Data.Partition.SamplesPerClient, o.Seed);
         var clients = ClientPopulation.Draw(o, partitions);
@@ -47,7 +53,7 @@ public static class SimulationRunner
         if (request.Resume) firstRound = Resume(ctx, runDir);
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
-        var recorder = new RunRecorder(ctx, runDir, new CodecEvaluator(evalFolder), firstRound, progress);
+        var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, progress);
         using var system = ActorSystem.Create(SystemOptions(o, clients, runDir));
         ctx.Server = system.ActorOf(Props.Create(() => new SplitServerActor(ctx)).WithRole("server"), "server");
         ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");
