@@ -89,7 +89,7 @@ public static class CodecCommand
             catch (Exception e) when (e is ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
             using var scope = torch.NewDisposeScope();
             var x = torch.from_array(ImageConvert.ToChwFloat(img), 1, 3, img.Height, img.Width);
-            var strings = m.compress(Padding.Pad(x, m.DownsamplingFactor));
+            var strings = m.compress(CoFUsfl.Models.Evaluation.Padding.Pad(x, m.DownsamplingFactor));
             var bytes = new CompressedImage(m.Name, (int)m.N, (int)m.M, img.Height, img.Width, strings).ToBytes();
             File.WriteAllBytes(r.GetValue(output)!, bytes);
             Console.WriteLine($"{bytes.Length} bytes, {8.0 * bytes.Length / ((double)img.Width * img.Height):F4} bpp");
@@ -115,7 +115,7 @@ public static class CodecCommand
                 throw new CliException($"error: {path} was coded by {ci.Model} (N={ci.N}, M={ci.M}), the checkpoint is {m.Name} (N={m.N}, M={m.M})");
             using var scope = torch.NewDisposeScope();
             Tensor xHat;
-            try { xHat = Padding.Crop(m.decompress(ci.Strings), ci.Height, ci.Width); }
+            try { xHat = CoFUsfl.Models.Evaluation.Padding.Crop(m.decompress(ci.Strings), ci.Height, ci.Width); }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or TorchException) { throw new CliException($"error: {path}: {e.Message}"); }
             ImageIO.WritePng(r.GetValue(output)!, ImageConvert.FromChwFloat(xHat.contiguous().data<float>(), ci.Height, ci.Width));
             return 0;

@@ -228,11 +228,24 @@ public sealed class RunRecorder : IRoundObserver
             ["simulated_time_s"] = last?.SimulatedTime.TotalSeconds ?? 0,
             ["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
             ["final_model_hash"] = last is null ? null : Hash(last),
+            ["peak_rss_mb"] = PeakRssMb(),
+            ["clients_registered"] = ctx.Clients.Count,
         };
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
         File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Plots.Write(dir, rounds);
         return summary;
+    }
+
+    /// <summary>Peak resident memory of this process (VmHWM), in MiB; null where /proc is not available.</summary>
+    public static double? PeakRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? null : double.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException) { return null; }
     }
 
     private static string Hash(RoundRecord r) => r.ServerParameters.Hash()[..16] + r.ClientParameters.Hash()[..16];
