@@ -76,7 +76,7 @@ internal sealed class RemoteActorRef : ActorRef
     private readonly string _role;
 
     public RemoteActorRef(string address, ActorSystem system) : base(address, system) =>
-        _role = ActorAddress.DefaultRole(ActorAddress.NameOf(address));
+        _role = ActorAddress.RoleOf(address);
 
     public override string Role => _role;
     internal override ActorCell? Endpoint => null;

@@ -150,8 +150,8 @@ public sealed partial class ActorSystem
     {
         Traffic.CountRejection(reason);
         if (stats is null && env is not null && Options.CountTraffic)
-            stats = Traffic.For(env.Sender.Length == 0 ? "external" : ActorAddress.DefaultRole(ActorAddress.NameOf(env.Sender)),
-                ActorAddress.DefaultRole(ActorAddress.NameOf(env.Recipient)), env.PayloadType);
+            stats = Traffic.For(env.Sender.Length == 0 ? "external" : ActorAddress.RoleOf(env.Sender),
+                ActorAddress.RoleOf(env.Recipient), env.PayloadType);
         if (stats is not null)
         {
             if (corrupt) Interlocked.Increment(ref stats.CorruptDetected);

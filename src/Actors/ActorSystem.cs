@@ -126,7 +126,7 @@ public sealed partial class ActorSystem : IDisposable
         var tcs = new TaskCompletionSource<T>(IsVirtual ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         var owner = ActorCell.Current;
         var id = Interlocked.Increment(ref _askCounter);
-        var promise = new PromiseActorRef<T>($"{Node.Name}/temp/ask-{id}", this, owner, tcs);
+        var promise = new PromiseActorRef<T>($"{Node.Name}/temp/{owner?.Role ?? "external"}/{id}", this, owner, tcs);
         _temp[promise.Address] = promise;
         promise.ArmTimeout((owner?.NowTicks ?? Engine.NowTicks) + t.Ticks, t, target.Address);
         try
