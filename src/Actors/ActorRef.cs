@@ -26,6 +26,23 @@ public abstract class ActorRef : IEquatable<ActorRef>
     /// <summary>The local actor whose link carries traffic to and from this reference (null for remote or system references).</summary>
     internal abstract ActorCell? Endpoint { get; }
 
+    private sealed record StatsCache(string RecipientRole, string Type, TrafficStats Stats);
+    private StatsCache? _statsCache;
+
+    /// <summary>
+    /// Counters of traffic from this actor: a one-entry cache keyed by reference (roles and type names are the same
+    /// string instances message after message), so a steady stream skips the dictionary. Safe from any thread:
+    /// the entry is immutable and replaced atomically.
+    /// </summary>
+    internal TrafficStats StatsTo(string recipientRole, string type, TrafficCounters counters)
+    {
+        var c = _statsCache;
+        if (c is not null && ReferenceEquals(c.RecipientRole, recipientRole) && ReferenceEquals(c.Type, type)) return c.Stats;
+        var s = counters.For(Role, recipientRole, type);
+        _statsCache = new StatsCache(recipientRole, type, s);
+        return s;
+    }
+
     /// <summary>Protobuf size of this address as an envelope string field (tag + length + UTF-8), cached.</summary>
     internal int AddressFieldSize => _addressFieldSize >= 0 ? _addressFieldSize : _addressFieldSize = ActorAddress.Utf8FieldSize(Address);
 

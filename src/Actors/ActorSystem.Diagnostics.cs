@@ -38,7 +38,7 @@ public sealed partial class ActorSystem
         var message = d.Message;
         if (message is Traced t)
         {
-            if (t.Stats is { } s) Interlocked.Increment(ref s.DeadLettered);
+            if (t.Stats is { } s) s.Add(Ctr.DeadLettered);
             if (_log is not null) Log(new ActorEvent(Engine.NowTicks, "drop", d.Sender?.Address, recipient.Address, t.Id, t.Type, t.Size, null, reason));
             RecordDeadLetter(new DeadLetter(t.Message, d.Sender?.Address, recipient.Address, reason), log: false);
             return;
