@@ -32,7 +32,7 @@ public sealed partial class ActorSystem : IDisposable
         if (faults is not null || network is not null) Links = new LinkLayer(this, faults, network);
         _plain = !IsVirtual && !options.CountTraffic && _log is null && Links is null && !options.SerializeMessages;
         DeadLetters = new DeadLetterActorRef($"{Node.Name}/deadLetters", this);
-        _guardian = new ActorCell(this, Props.Create(static () => new GuardianActor()) with { SupervisorStrategy = options.GuardianStrategy ?? SupervisorStrategy.Default },
+        _guardian = new ActorCell(this, Props.Create(static () => new GuardianActor()) with { SupervisorStrategy = options.GuardianStrategy ?? options.Supervision.ToStrategy() },
             null, $"{Node.Name}/user");
         Register(_guardian);
         _guardian.Start();

@@ -114,7 +114,9 @@ public sealed record ActorSystemOptions
     public bool LogSends { get; init; } = true;
     public FaultPlan? Faults { get; init; }
     public NetworkOptions? Network { get; init; }
-    /// <summary>Strategy of the user guardian, i.e. for top-level actors.</summary>
+    /// <summary>How the user guardian supervises top-level actors, from configuration (used when <see cref="GuardianStrategy"/> is null).</summary>
+    public SupervisionOptions Supervision { get; init; } = new();
+    /// <summary>How the user guardian supervises top-level actors, from code (a decider per exception type); overrides <see cref="Supervision"/>.</summary>
     public SupervisorStrategy? GuardianStrategy { get; init; }
     /// <summary>How many recent dead letters <see cref="ActorSystem.RecentDeadLetters"/> keeps.</summary>
     public int DeadLetterHistory { get; init; } = 256;

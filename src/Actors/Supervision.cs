@@ -91,3 +91,30 @@ internal sealed class ChildRestartStats
         return s.MaxRetries < 0 || Count <= s.MaxRetries;
     }
 }
+
+/// <summary>
+/// Configuration-shaped supervision (what HOCON maps onto): one directive for every failure, a retry budget, and an
+/// optional exponential back-off. Code that needs a per-exception decider builds a <see cref="SupervisorStrategy"/> instead.
+/// </summary>
+public sealed record SupervisionOptions
+{
+    public Directive OnFailure { get; init; } = Directive.Restart;
+    /// <summary>Negative = unlimited.</summary>
+    public int MaxRetries { get; init; } = -1;
+    public TimeSpan? Within { get; init; }
+    /// <summary>Zero = restart at once.</summary>
+    public TimeSpan BackoffMin { get; init; }
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+    public double BackoffFactor { get; init; } = 2.0;
+    /// <summary>All children share the fate of the failed one (all-for-one) instead of one-for-one.</summary>
+    public bool AllForOne { get; init; }
+
+    public SupervisorStrategy ToStrategy()
+    {
+        var directive = OnFailure;
+        var backoff = BackoffMin > TimeSpan.Zero ? new RestartBackoff(BackoffMin, BackoffMax, BackoffFactor) : null;
+        return AllForOne
+            ? new AllForOneStrategy(MaxRetries, Within, _ => directive, backoff)
+            : new OneForOneStrategy(MaxRetries, Within, _ => directive, backoff);
+    }
+}
