@@ -63,7 +63,7 @@ public sealed partial class ActorSystem
         var useLinks = Links is not null && !selfSend && proto is not null;
 
         // Local plain objects in real time are not traffic: nothing to account, nothing to delay.
-        if (proto is null && !IsVirtual && _log is null && !useLinks) return recipient.DeliverLocal(message, sender, throwOnFull);
+        if (proto is null && !IsVirtual && !Logging && !useLinks) return recipient.DeliverLocal(message, sender, throwOnFull);
 
         var id = NextMessageId();
         string type;
@@ -83,7 +83,7 @@ public sealed partial class ActorSystem
             }
         }
         else type = message.GetType().Name;
-        if (_log is not null && Options.LogSends)
+        if (Logging && Options.LogSends)
             Log(new ActorEvent(depart, "send", sender?.Address, recipient.Address, id, type, size, null, null));
 
         var arrival = depart;
@@ -198,7 +198,7 @@ public sealed partial class ActorSystem
             s.Add(Ctr.MessagesDelivered);
             s.Add(Ctr.BytesDelivered, t.Size);
         }
-        if (_log is not null)
+        if (Logging)
             Log(new ActorEvent(Engine.NowTicks, "deliver", sender?.Address, cell?.Self.Address ?? address, t.Id, t.Type, t.Size, null, null));
     }
 }

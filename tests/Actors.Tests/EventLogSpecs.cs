@@ -51,4 +51,17 @@ public class EventLogSpecs
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void Observers_see_the_events_without_a_log_and_their_sizes_add_up_to_the_counters()
+    {
+        using var system = Systems.Virtual();
+        var delivered = new List<ActorEvent>();
+        system.EventRecorded += e => { if (e.Kind == "deliver") delivered.Add(e); };
+        var (p, _) = system.Probe("p");
+        for (var i = 0; i < 10; i++) p.Tell(new Ping { N = i * 100_000 });
+        system.RunUntilIdle();
+        delivered.Should().HaveCount(10);
+        delivered.Sum(e => (long)e.Size).Should().Be(system.Traffic.Total.BytesDelivered);
+    }
 }
