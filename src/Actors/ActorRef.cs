@@ -16,7 +16,9 @@ public abstract class ActorRef : IEquatable<ActorRef>
 
     /// <summary><c>node/path</c>, e.g. <c>local/user/client-17</c>.</summary>
     public string Address { get; }
+    /// <summary>The node part of the address.</summary>
     public string Node => ActorAddress.NodeOf(Address);
+    /// <summary>The last path segment.</summary>
     public string Name => ActorAddress.NameOf(Address);
     internal ActorSystem System { get; }
 
@@ -66,11 +68,17 @@ public abstract class ActorRef : IEquatable<ActorRef>
     /// <summary>Hands a message that has passed the network layer to its destination (mailbox, promise, transport).</summary>
     internal abstract bool DeliverLocal(object message, ActorRef? sender, bool throwOnFull);
 
+    /// <summary>Same address.</summary>
     public bool Equals(ActorRef? other) => other is not null && string.Equals(Address, other.Address, StringComparison.Ordinal);
+    /// <summary>Same address.</summary>
     public override bool Equals(object? obj) => obj is ActorRef r && Equals(r);
+    /// <summary>Hash of the address.</summary>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Address);
+    /// <summary>The address.</summary>
     public override string ToString() => Address;
+    /// <summary>Same address (or both null).</summary>
     public static bool operator ==(ActorRef? a, ActorRef? b) => a is null ? b is null : a.Equals(b);
+    /// <summary>Different addresses.</summary>
     public static bool operator !=(ActorRef? a, ActorRef? b) => !(a == b);
 }
 

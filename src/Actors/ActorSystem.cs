@@ -43,9 +43,11 @@ public sealed partial class ActorSystem : IDisposable
     /// <summary>Creates and starts a system.</summary>
     public static ActorSystem Create(ActorSystemOptions? options = null) => new(options ?? new ActorSystemOptions());
 
+    /// <summary>The options the system was created with.</summary>
     public ActorSystemOptions Options { get; }
     /// <summary>This node's name and incarnation.</summary>
     public NodeId Node { get; }
+    /// <summary>True when the system runs on the virtual clock.</summary>
     public bool IsVirtual { get; }
     internal Engine Engine { get; }
     internal LinkLayer? Links { get; }

@@ -8,6 +8,7 @@ namespace CoFUsfl.Actors;
 /// </summary>
 public readonly record struct NodeId(string Name, ulong Incarnation)
 {
+    /// <summary><c>name#incarnation</c>.</summary>
     public override string ToString() => $"{Name}#{Incarnation}";
 }
 

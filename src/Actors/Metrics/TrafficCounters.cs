@@ -39,6 +39,7 @@ public sealed class TrafficStats
         return s;
     }
 
+    /// <summary>Current values, summed over stripes.</summary>
     public TrafficSnapshot Snapshot(TrafficKey key) => new(key,
         Sum(Ctr.MessagesSent), Sum(Ctr.BytesSent), Sum(Ctr.MessagesDelivered), Sum(Ctr.BytesDelivered),
         Sum(Ctr.Dropped), Sum(Ctr.Duplicated), Sum(Ctr.Delayed), Sum(Ctr.Reordered), Sum(Ctr.Throttled),
@@ -103,8 +104,11 @@ public sealed class TrafficCounters
     /// <summary>Lifecycle events by kind: failure, restart, stop.</summary>
     public IReadOnlyDictionary<string, long> Lifecycle => new SortedDictionary<string, long>(_lifecycle, StringComparer.Ordinal);
 
+    /// <summary>Injected faults of one kind.</summary>
     public long FaultCount(string kind) => _faults.TryGetValue(kind, out var n) ? n : 0;
+    /// <summary>Rejected envelopes for one reason.</summary>
     public long RejectionCount(string reason) => _rejections.TryGetValue(reason, out var n) ? n : 0;
+    /// <summary>Lifecycle events of one kind.</summary>
     public long LifecycleCount(string kind) => _lifecycle.TryGetValue(kind, out var n) ? n : 0;
 
     internal void CountFault(string kind) => _faults.AddOrUpdate(kind, 1, static (_, n) => n + 1);
