@@ -93,7 +93,10 @@ public sealed partial class ActorSystem
         var corruptSeed = 0UL;
         if (useLinks)
         {
-            var plan = Links!.Decide(sender?.Address ?? "", sender?.Role ?? "external", recipient.Address, recipient.Role, depart, size, stats, id, type);
+            // Links belong to actors: an Ask promise sends and receives over its asking actor's link.
+            var fromLink = fromEndpoint?.Self ?? sender;
+            var toLink = recipient.Endpoint?.Self ?? recipient;
+            var plan = Links!.Decide(fromLink?.Address ?? "", fromLink?.Role ?? "external", toLink.Address, toLink.Role, depart, size, stats, id, type);
             if (plan.Dropped) return true;   // the sender of a lost message learns nothing, as on a real network
             arrival = plan.Arrival;
             duplicate = plan.Duplicate;
