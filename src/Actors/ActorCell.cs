@@ -79,8 +79,7 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
         }
         if (!_mailbox.TryEnqueue(d, applyOverflow ? _blockWait : TimeSpan.Zero))
         {
-            if (applyOverflow && _mailboxOptions.Overflow != OverflowStrategy.DropNew && (_mailboxOptions.Overflow == OverflowStrategy.Fail || _system.IsVirtual))
-                throw new MailboxFullException(Self.Address);
+            if (applyOverflow && _mailboxOptions.Overflow == OverflowStrategy.Fail) throw new MailboxFullException(Self.Address);
             _system.DeadLetterOf(d, Self, "mailbox full");
             return false;
         }

@@ -18,12 +18,15 @@ public enum TieBreak
     SeededShuffle,
 }
 
-/// <summary>What a bounded mailbox does when it is full.</summary>
+/// <summary>
+/// What a bounded mailbox does when it is full. Real time only: in virtual time a message reaches the mailbox at its
+/// arrival event, after the sender has moved on, so every strategy drops the overflow (dead letter "mailbox full").
+/// </summary>
 public enum OverflowStrategy
 {
     /// <summary>The new message becomes a dead letter (reason "mailbox full"); <see cref="ActorRef.TryTell"/> returns false.</summary>
     DropNew,
-    /// <summary>The sending thread waits up to <see cref="MailboxOptions.PushTimeout"/> for room, then drops (real time only; in virtual time it acts as <see cref="Fail"/>).</summary>
+    /// <summary>The sending thread waits up to <see cref="MailboxOptions.PushTimeout"/> for room, then drops.</summary>
     Block,
     /// <summary><see cref="ActorRef.Tell"/> throws <see cref="MailboxFullException"/> to the sender (inside an actor, its supervisor decides).</summary>
     Fail,
