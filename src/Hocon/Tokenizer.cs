@@ -254,7 +254,7 @@ internal sealed partial class Tokenizer(string input, HoconOrigin baseOrigin, Ho
         if (decimalOrE)
         {
             if (JavaDoubleSyntax().IsMatch(s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
-                return new Token(TokenKind.Value, origin, s) { Value = HoconNumber.FromDouble(origin, d, s) };
+                return new Token(TokenKind.Value, origin, s) { Value = HoconNumber.FromParsedDouble(origin, d, s) };
         }
         else if (JavaLong().IsMatch(s) && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return new Token(TokenKind.Value, origin, s) { Value = HoconNumber.FromLong(origin, l, s) };

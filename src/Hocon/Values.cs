@@ -107,6 +107,17 @@ public sealed class HoconNumber : HoconValue
     public static HoconNumber FromDouble(HoconOrigin origin, double value, string? text = null) =>
         new(origin, NumberKind.Double, 0, value, text);
 
+    /// <summary>
+    /// A number written with a '.' or an exponent: like Lightbend's ConfigNumber.newNumber, a whole value that a long
+    /// holds exactly becomes an int/long (<c>1.0</c> and <c>1e3</c> render as <c>1</c> and <c>1000</c>) while keeping
+    /// its original text for string use (<c>GetString</c> gives <c>1.0</c>).
+    /// </summary>
+    public static HoconNumber FromParsedDouble(HoconOrigin origin, double value, string? text = null)
+    {
+        var asLong = JavaDouble.ToLong(value);
+        return (double)asLong == value ? FromLong(origin, asLong, text) : FromDouble(origin, value, text);
+    }
+
     /// <summary>True for int or long.</summary>
     public bool IsIntegral => Kind != NumberKind.Double;
     /// <summary>The value as a double.</summary>

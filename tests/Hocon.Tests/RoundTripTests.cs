@@ -35,7 +35,7 @@ public class RoundTripTests
                     3 => -0.0,
                     _ => rng.Next(-5, 5),
                 };
-                return HoconNumber.FromDouble(O, double.IsFinite(d) ? d : 1.5);
+                return HoconNumber.FromParsedDouble(O, double.IsFinite(d) ? d : 1.5);
             case 3: return new HoconBoolean(O, rng.Next(2) == 0);
             case 4: return new HoconNull(O);
             case 5: return new HoconString(O, RandomString(rng));

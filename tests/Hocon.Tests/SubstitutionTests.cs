@@ -30,7 +30,7 @@ public class SubstitutionTests
     [Fact]
     public void Substitution_of_a_number_keeps_its_type()
     {
-        H.Json("a = 1.0, b = ${a}").Should().Be("""{"a":1.0,"b":1.0}""");
+        H.Json("a = 1.5, b = ${a}, c = 2, d = ${c}").Should().Be("""{"a":1.5,"b":1.5,"c":2,"d":2}""");
     }
 
     [Fact]
