@@ -70,21 +70,12 @@ public static class HoconPath
     /// <summary>Renders keys as a path expression, quoting segments that would not survive re-parsing.</summary>
     public static string Render(IEnumerable<string> keys) => string.Join('.', keys.Select(RenderKey));
 
-    /// <summary>Renders one key, quoted when needed.</summary>
+    /// <summary>Renders one key, quoted when needed (Lightbend's rule: empty or any char other than a letter, digit, '-' or '_').</summary>
     public static string RenderKey(string key)
     {
-        if (key.Length == 0 || !IsSafeUnquotedKey(key)) return Renderer.JsonString(key);
+        // "include" as a bare key would start an include statement.
+        if (key.Length == 0 || key == "include" || key.Any(c => !(char.IsLetterOrDigit(c) || c == '-' || c == '_')))
+            return Renderer.JsonString(key);
         return key;
-    }
-
-    private static bool IsSafeUnquotedKey(string key)
-    {
-        // Conservative: letters, digits, '-' and '_' only, not starting with a digit or '-' (numbers tokenize differently),
-        // and not a keyword that tokenizes as a value.
-        if (key is "true" or "false" or "null" or "include") return false;
-        if (char.IsDigit(key[0]) || key[0] == '-') return false;
-        foreach (var c in key)
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_')) return false;
-        return true;
     }
 }
