@@ -152,7 +152,8 @@ internal sealed class Parser
     private HoconObject ParseObject(Token? open, HoconOrigin origin)
     {
         bool hadOpenCurly = open is not null;
-        var values = new Dictionary<string, HoconValue>(StringComparer.Ordinal);
+        // Every definition of a key, oldest first; merged once at the end (Merge.All) instead of on each duplicate.
+        var values = new Dictionary<string, List<HoconValue>>(StringComparer.Ordinal);
         var order = new List<string>();
         bool afterComma = false;
         string[]? lastPath = null;
@@ -160,8 +161,12 @@ internal sealed class Parser
 
         void Put(string key, HoconValue v)
         {
-            if (!values.ContainsKey(key)) order.Add(key);
-            values[key] = v;
+            if (!values.TryGetValue(key, out var list))
+            {
+                values[key] = list = [];
+                order.Add(key);
+            }
+            list.Add(v);
         }
 
         while (true)
@@ -232,23 +237,12 @@ internal sealed class Parser
                 lastPath = path;
 
                 var key = path[0];
-                if (path.Length == 1)
-                {
-                    if (values.TryGetValue(key, out var existing))
-                    {
-                        if (Json) throw Error(t, $"JSON does not allow duplicate fields: '{key}' was already seen at {existing.Origin}");
-                        value = Merge.Values(value, existing);
-                    }
-                    Put(key, value);
-                }
-                else
-                {
-                    HoconValue nested = value;
-                    for (int i = path.Length - 1; i >= 1; i--)
-                        nested = new HoconObject(value.Origin, [new(path[i], nested)]);
-                    if (values.TryGetValue(key, out var existing)) nested = Merge.Values(nested, existing);
-                    Put(key, nested);
-                }
+                if (Json && values.TryGetValue(key, out var existing))
+                    throw Error(t, $"JSON does not allow duplicate fields: '{key}' was already seen at {existing[0].Origin}");
+                HoconValue nested = value;
+                for (int i = path.Length - 1; i >= 1; i--)
+                    nested = new HoconObject(value.Origin, [new(path[i], nested)]);
+                Put(key, nested);
                 afterComma = false;
             }
 
@@ -276,7 +270,8 @@ internal sealed class Parser
             }
             throw Error(t, QuoteSuggestion(t, $"Expecting end of input or a comma, got {t.Describe()}", lastPath, lastInsideEquals));
         }
-        return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k, values[k])));
+        return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k,
+            values[k].Count == 1 ? values[k][0] : Merge.All(Enumerable.Reverse(values[k]).ToArray()))));
     }
 
     private string[] ParseKey(Token first)
@@ -379,7 +374,7 @@ internal sealed class Parser
 
     private const string ExpectingCloseParen = "expecting a close parentheses ')' here, not: ";
 
-    private void ParseInclude(Token includeToken, Dictionary<string, HoconValue> values, List<string> order)
+    private void ParseInclude(Token includeToken, Dictionary<string, List<HoconValue>> values, List<string> order)
     {
         var t = NextSkippingWhitespace();
         bool required = false;
@@ -405,8 +400,12 @@ internal sealed class Parser
         if (_pathStack.Count > 0) included = (HoconObject)Relativize(included, FullCurrentPath());
         foreach (var (key, v) in included.Fields)
         {
-            if (!values.ContainsKey(key)) order.Add(key);
-            values[key] = values.TryGetValue(key, out var existing) ? Merge.Values(v, existing) : v;
+            if (!values.TryGetValue(key, out var list))
+            {
+                values[key] = list = [];
+                order.Add(key);
+            }
+            list.Add(v);
         }
     }
 
