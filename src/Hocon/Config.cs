@@ -77,7 +77,8 @@ public sealed class Config
     {
         var keys = HoconPath.Parse(path, value.Origin);
         HoconValue nested = value;
-        for (int i = keys.Count - 1; i >= 0; i--) nested = new HoconObject(value.Origin, [new(keys[i], nested)]);
+        for (int i = keys.Count - 1; i >= 0; i--)
+            nested = new HoconObject(value.Origin, [new(keys[i], nested)], false, new Dictionary<string, HoconOrigin> { [keys[i]] = value.Origin with { Column = 1 } });
         return new Config((HoconObject)Merge.Values(nested, Root), _prefix);
     }
 

@@ -30,7 +30,7 @@ internal static class Merge
             fields.Add(new(k, high.TryGetValue(k, out var hv) ? Values(hv, lv) : lv));
         foreach (var (k, hv) in high.Fields)
             if (!low.ContainsKey(k)) fields.Add(new(k, hv));
-        return new HoconObject(high.Origin, fields, low.IgnoresFallbacks);
+        return new HoconObject(high.Origin, fields, low.IgnoresFallbacks, KeyOrigins([low, high]));
     }
 
     /// <summary>
@@ -79,6 +79,19 @@ internal static class Merge
                 children[k].Add(v);
         return new HoconObject(newestFirst[0].Origin,
             order.Select(k => new KeyValuePair<string, HoconValue>(k, children[k].Count == 1 ? children[k][0] : All(children[k]))),
-            newestFirst[^1].IgnoresFallbacks);
+            newestFirst[^1].IgnoresFallbacks, KeyOrigins(Enumerable.Reverse(newestFirst)));
+    }
+
+    /// <summary>Key positions of merged objects: the first (oldest) definition of each key.</summary>
+    private static Dictionary<string, HoconOrigin>? KeyOrigins(IEnumerable<HoconObject> oldestFirst)
+    {
+        Dictionary<string, HoconOrigin>? result = null;
+        foreach (var o in oldestFirst)
+        {
+            if (o.KeyOrigins is null) continue;
+            result ??= new Dictionary<string, HoconOrigin>(StringComparer.Ordinal);
+            foreach (var (k, origin) in o.KeyOrigins) result.TryAdd(k, origin);
+        }
+        return result;
     }
 }

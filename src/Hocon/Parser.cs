@@ -159,6 +159,8 @@ internal sealed class Parser
         string[]? lastPath = null;
         bool lastInsideEquals = false;
 
+        var keyOrigins = new Dictionary<string, HoconOrigin>(StringComparer.Ordinal);
+
         void Put(string key, HoconValue v)
         {
             if (!values.TryGetValue(key, out var list))
@@ -195,7 +197,7 @@ internal sealed class Parser
             }
             else
             {
-                var path = ParseKey(t);
+                var (path, pathOrigins) = ParseKey(t);
                 var afterKey = NextSkippingWhitespace();
                 bool insideEquals = false;
                 HoconValue value;
@@ -241,7 +243,8 @@ internal sealed class Parser
                     throw Error(t, $"JSON does not allow duplicate fields: '{key}' was already seen at {existing[0].Origin}");
                 HoconValue nested = value;
                 for (int i = path.Length - 1; i >= 1; i--)
-                    nested = new HoconObject(value.Origin, [new(path[i], nested)]);
+                    nested = new HoconObject(value.Origin, [new(path[i], nested)], false, new Dictionary<string, HoconOrigin> { [path[i]] = pathOrigins[i] });
+                keyOrigins.TryAdd(key, pathOrigins[0]);
                 Put(key, nested);
                 afterComma = false;
             }
@@ -271,14 +274,14 @@ internal sealed class Parser
             throw Error(t, QuoteSuggestion(t, $"Expecting end of input or a comma, got {t.Describe()}", lastPath, lastInsideEquals));
         }
         return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k,
-            values[k].Count == 1 ? values[k][0] : Merge.All(Enumerable.Reverse(values[k]).ToArray()))));
+            values[k].Count == 1 ? values[k][0] : Merge.All(Enumerable.Reverse(values[k]).ToArray()))), false, keyOrigins);
     }
 
-    private string[] ParseKey(Token first)
+    private (string[] Keys, HoconOrigin[] Origins) ParseKey(Token first)
     {
         if (Json)
         {
-            if (first.Kind == TokenKind.Value && first.Value is HoconString s) return [s.Value];
+            if (first.Kind == TokenKind.Value && first.Value is HoconString s) return ([s.Value], [first.Origin]);
             throw Error(first, $"Expecting close brace }} or a field name here, got {first.Describe()}");
         }
         var expression = new List<Token>();
@@ -291,7 +294,7 @@ internal sealed class Parser
         if (expression.Count == 0)
             throw Error(t, QuoteSuggestion(t, $"Expecting a field name (key) here, got {t.Describe()}"));
         PutBack(t);
-        return HoconPath.FromTokens(expression, first.Origin);
+        return HoconPath.FromTokensWithOrigins(expression, first.Origin);
     }
 
     private string[] FullCurrentPath() => _pathStack.SelectMany(p => p).ToArray();
@@ -443,7 +446,7 @@ internal sealed class Parser
         Substitution s => new Substitution(s.Origin, [.. prefix, .. s.Path], s.Optional, s.PrefixLength + prefix.Length),
         Concatenation c => new Concatenation(c.Origin, c.Pieces.Select(p => Relativize(p, prefix)).ToArray()),
         DelayedMerge d => new DelayedMerge(d.Origin, d.Stack.Select(p => Relativize(p, prefix)).ToArray()),
-        HoconObject o when !o.IsResolved => new HoconObject(o.Origin, o.Fields.Select(f => new KeyValuePair<string, HoconValue>(f.Key, Relativize(f.Value, prefix))), o.IgnoresFallbacks),
+        HoconObject o when !o.IsResolved => new HoconObject(o.Origin, o.Fields.Select(f => new KeyValuePair<string, HoconValue>(f.Key, Relativize(f.Value, prefix))), o.IgnoresFallbacks, o.KeyOrigins),
         HoconList l when !l.IsResolved => new HoconList(l.Origin, l.Items.Select(i => Relativize(i, prefix))),
         _ => v,
     };

@@ -190,7 +190,7 @@ internal sealed class Resolver
                     var r = atPath ? ResolvedAt(source, childPath!) : Resolve(o[k]!, source, childPath, false);
                     if (r is not null) resolved[k] = r;
                 }
-                return new HoconObject(o.Origin, o.Keys.Where(resolved.ContainsKey).Select(k => new KeyValuePair<string, HoconValue>(k, resolved[k])), o.IgnoresFallbacks);
+                return new HoconObject(o.Origin, o.Keys.Where(resolved.ContainsKey).Select(k => new KeyValuePair<string, HoconValue>(k, resolved[k])), o.IgnoresFallbacks, o.KeyOrigins);
             }
             case HoconList l:
             {

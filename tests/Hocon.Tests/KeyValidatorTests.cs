@@ -25,8 +25,16 @@ public class KeyValidatorTests
         unknown.Should().ContainSingle();
         unknown[0].Path.Should().Be("cofusfl.training.local-step");
         unknown[0].Suggestion.Should().Be("cofusfl.training.local-steps");
-        unknown[0].Origin.Line.Should().Be(2);
+        (unknown[0].Origin.Line, unknown[0].Origin.Column).Should().Be((2, 14));
         unknown[0].Message.Should().Be("unknown key 'cofusfl.training.local-step' (did you mean 'cofusfl.training.local-steps'?)");
+    }
+
+    [Fact]
+    public void Unknown_key_in_a_path_expression_points_at_that_segment()
+    {
+        var unknown = H.Parse("cofusfl.seed = 1\ncofusfl.trainin.local-steps = 2").FindUnknownKeys(Reference);
+        unknown.Should().ContainSingle().Which.Origin.Should().Be(new HoconOrigin("test.conf", 2, 9));
+        unknown[0].Suggestion.Should().Be("cofusfl.training");
     }
 
     [Fact]
