@@ -36,9 +36,9 @@ internal sealed class Parser
     }
 
     /// <summary>Parses a single value (a concatenation is allowed), as in <c>-D path=value</c>.</summary>
-    public static HoconValue ParseSingleValue(string text, HoconOrigin origin, Includer includer)
+    public static HoconValue ParseSingleValue(string text, HoconOrigin origin, Includer includer, int columnOffset = 0)
     {
-        var tokens = new Tokenizer(text, origin, HoconSyntax.Conf).TokenizeAll();
+        var tokens = new Tokenizer(text, origin, HoconSyntax.Conf, columnOffset).TokenizeAll();
         var p = new Parser(tokens, HoconSyntax.Conf, includer);
         var v = p.ConsolidateValues() ?? p.ParseValue(p.NextSkippingWhitespace());
         var t = p.NextSkippingWhitespace();
