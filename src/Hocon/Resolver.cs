@@ -246,10 +246,12 @@ internal sealed class Resolver
             var unprefixed = s.Path[s.PrefixLength..];
             // Substitutions from an included file look first under the include point, then from the root.
             if (result is null && s.PrefixLength > 0) result = ResolvedAt(source, unprefixed);
-            if (result is null && _options.UseEnvironment && unprefixed.Length > 0)
+            // The environment is a flat object keyed by variable name (as in Lightbend): ${HOME} and ${"A.B"} can
+            // match a variable, ${A.B} cannot.
+            if (result is null && _options.UseEnvironment && unprefixed.Length == 1)
             {
-                var env = _options.Environment(string.Join('.', unprefixed));
-                if (env is not null) result = new HoconString(new HoconOrigin($"env var {string.Join('.', unprefixed)}", 0, 0), env);
+                var env = _options.Environment(unprefixed[0]);
+                if (env is not null) result = new HoconString(new HoconOrigin($"env var {unprefixed[0]}", 0, 0), env);
             }
         }
         catch (CycleException e)

@@ -185,6 +185,13 @@ public class SubstitutionTests
     }
 
     [Fact]
+    public void Environment_variables_match_a_single_path_element_only()
+    {
+        var env = new Dictionary<string, string> { ["A.B"] = "x" };
+        H.Json("a = ${?A.B}, b = ${\"A.B\"}", env).Should().Be("""{"b":"x"}""");
+    }
+
+    [Fact]
     public void Environment_values_are_strings()
     {
         var env = new Dictionary<string, string> { ["N"] = "10" };
