@@ -22,8 +22,10 @@ public sealed record ResolveOptions
 internal sealed class Resolver
 {
     private readonly ResolveOptions _options;
-    private readonly Dictionary<(Source, string), HoconValue?> _memo = [];
-    private readonly HashSet<(Source, string)> _inProgress = [];
+    // Like Lightbend's ResolveMemos: keyed by node identity whatever the source, and only for defined results.
+    private readonly Dictionary<HoconValue, HoconValue> _memo = new(ReferenceEqualityComparer.Instance);
+    // Like Lightbend's cycle markers: substitutions currently being looked up.
+    private readonly HashSet<Substitution> _markers = new(ReferenceEqualityComparer.Instance);
 
     private Resolver(ResolveOptions options) => _options = options;
 
@@ -81,26 +83,29 @@ internal sealed class Resolver
         }
     }
 
+    /// <summary>java.util.HashMap iteration order: bucket of the spread String.hashCode, then insertion order.</summary>
+    internal static IEnumerable<string> JavaHashMapOrder(IReadOnlyList<string> keys)
+    {
+        int capacity = 16;
+        while (keys.Count > capacity * 3 / 4) capacity *= 2;
+        return keys.Select((k, i) => (k, i)).OrderBy(x => Bucket(x.k, capacity)).ThenBy(x => x.i).Select(x => x.k);
+    }
+
+    private static int Bucket(string key, int capacity)
+    {
+        int h = 0;
+        foreach (var c in key) h = unchecked(31 * h + c);
+        h ^= (int)((uint)h >> 16);
+        return h & (capacity - 1);
+    }
+
     private static string Key(IReadOnlyList<string> path) => string.Join('\u0001', path) + "\u0002" + path.Count;
 
     /// <summary>The resolved value at a path of the source's tree, or null when absent or undefined.</summary>
     private HoconValue? ResolvedAt(Source source, string[] path)
     {
-        var key = (source, Key(path));
-        if (_memo.TryGetValue(key, out var memo)) return memo;
-        if (!_inProgress.Add(key)) throw new CycleException(path);
-        HoconValue? result;
-        try
-        {
-            var raw = RawAt(source, path);
-            result = raw is null ? null : Resolve(raw, source, path, atPath: true);
-        }
-        finally
-        {
-            _inProgress.Remove(key);
-        }
-        _memo[key] = result;
-        return result;
+        var raw = RawAt(source, path);
+        return raw is null ? null : Resolve(raw, source, path, atPath: true);
     }
 
     /// <summary>The unresolved value at a path, resolving intermediate values only where they are not plain objects.</summary>
@@ -116,29 +121,76 @@ internal sealed class Resolver
                 node = replacement;
                 continue;
             }
-            HoconObject? obj = node as HoconObject;
-            if (obj is null && node is Unresolved) obj = ResolvedAt(source, path[..i]) as HoconObject;
-            if (obj is null || !obj.TryGetValue(path[i], out var child)) return null;
+            HoconValue? child;
+            if (node is HoconObject obj)
+            {
+                if (!obj.TryGetValue(path[i], out child)) return null;
+            }
+            else if (node is DelayedMerge merge)
+                child = ChildOfMerge(merge, source, path[..i], path[i]);
+            else if (node is Unresolved)
+                child = (ResolvedAt(source, path[..i]) as HoconObject)?[path[i]];
+            else
+                return null;
+            if (child is null) return null;
             node = child;
         }
         return node;
     }
 
+    /// <summary>
+    /// The (unresolved) value a key would have in a merge stack, resolving only the stack items that must be
+    /// resolved to know whether they are objects: this keeps lookups through a delayed merge from resolving
+    /// unrelated siblings (which could otherwise look like a cycle), as Lightbend's restrictToChild does.
+    /// </summary>
+    private HoconValue? ChildOfMerge(DelayedMerge merge, Source source, string[] mergePath, string key)
+    {
+        var children = new List<HoconValue>();
+        var pathKey = Key(mergePath);
+        for (int i = 0; i < merge.Stack.Count; i++)
+        {
+            var item = merge.Stack[i];
+            if (item is Unresolved)
+            {
+                var r = Resolve(item, source.Replace(pathKey, merge, i + 1), mergePath, false);
+                if (r is null) continue;
+                item = r;
+            }
+            if (item is not HoconObject o) break; // a non-object hides everything below it from the objects above
+            if (o.TryGetValue(key, out var child)) children.Add(child);
+            if (o.IgnoresFallbacks) break;
+        }
+        if (children.Count == 0) return null;
+        var merged = children[^1];
+        for (int j = children.Count - 2; j >= 0; j--) merged = Merge.Values(children[j], merged);
+        return merged;
+    }
+
     private HoconValue? Resolve(HoconValue node, Source source, string[]? path, bool atPath)
     {
         if (node.IsResolved) return node;
+        if (_memo.TryGetValue(node, out var memo)) return memo;
+        var result = ResolveUncached(node, source, path, atPath);
+        if (result is not null) _memo[node] = result;
+        return result;
+    }
+
+    private HoconValue? ResolveUncached(HoconValue node, Source source, string[]? path, bool atPath)
+    {
         switch (node)
         {
             case HoconObject o:
             {
-                var fields = new List<KeyValuePair<string, HoconValue>>(o.Count);
-                foreach (var (k, v) in o.Fields)
+                var resolved = new Dictionary<string, HoconValue>(StringComparer.Ordinal);
+                // Fields resolve in java.util.HashMap order, as in Lightbend: with identity memoization the order
+                // decides which look-back context a shared value is first resolved in.
+                foreach (var k in JavaHashMapOrder(o.Keys))
                 {
                     string[]? childPath = path is null ? null : [.. path, k];
-                    var r = atPath ? ResolvedAt(source, childPath!) : Resolve(v, source, childPath, false);
-                    if (r is not null) fields.Add(new(k, r));
+                    var r = atPath ? ResolvedAt(source, childPath!) : Resolve(o[k]!, source, childPath, false);
+                    if (r is not null) resolved[k] = r;
                 }
-                return new HoconObject(o.Origin, fields, o.IgnoresFallbacks);
+                return new HoconObject(o.Origin, o.Keys.Where(resolved.ContainsKey).Select(k => new KeyValuePair<string, HoconValue>(k, resolved[k])), o.IgnoresFallbacks, o.KeyOrigins);
             }
             case HoconList l:
             {
@@ -184,6 +236,9 @@ internal sealed class Resolver
 
     private HoconValue? ResolveSubstitution(Substitution s, Source source)
     {
+        // Re-entering a substitution that is being looked up is a cycle; the nearest enclosing substitution decides
+        // (an optional one becomes undefined, a required one is an error).
+        if (!_markers.Add(s)) throw new CycleException(s.Path);
         HoconValue? result;
         try
         {
@@ -191,16 +246,22 @@ internal sealed class Resolver
             var unprefixed = s.Path[s.PrefixLength..];
             // Substitutions from an included file look first under the include point, then from the root.
             if (result is null && s.PrefixLength > 0) result = ResolvedAt(source, unprefixed);
-            if (result is null && _options.UseEnvironment && unprefixed.Length > 0)
+            // The environment is a flat object keyed by variable name (as in Lightbend): ${HOME} and ${"A.B"} can
+            // match a variable, ${A.B} cannot.
+            if (result is null && _options.UseEnvironment && unprefixed.Length == 1)
             {
-                var env = _options.Environment(string.Join('.', unprefixed));
-                if (env is not null) result = new HoconString(new HoconOrigin($"env var {string.Join('.', unprefixed)}", 0, 0), env);
+                var env = _options.Environment(unprefixed[0]);
+                if (env is not null) result = new HoconString(new HoconOrigin($"env var {unprefixed[0]}", 0, 0), env);
             }
         }
         catch (CycleException e)
         {
             if (s.Optional) return null;
             throw new HoconException(s.Origin, $"{s.Expression} was part of a cycle of substitutions involving ${{{HoconPath.Render(e.Path)}}}");
+        }
+        finally
+        {
+            _markers.Remove(s);
         }
         if (result is null && !s.Optional)
             throw new HoconException(s.Origin, $"Could not resolve substitution to a value: {s.Expression}");
