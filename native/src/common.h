@@ -3,6 +3,7 @@
 // cf_last_error(): no input from C# may crash the process.
 #pragma once
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
 #include <cstdint>
 #include <string>
