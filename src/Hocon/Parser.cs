@@ -271,7 +271,7 @@ internal sealed class Parser
             throw Error(t, QuoteSuggestion(t, $"Expecting end of input or a comma, got {t.Describe()}", lastPath, lastInsideEquals));
         }
         return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k,
-            values[k].Count == 1 ? values[k][0] : Merge.All(Enumerable.Reverse(values[k]).ToArray()))), false, keyOrigins);
+            values[k].Count == 1 ? values[k][0] : Merge.All(values[k]))), false, keyOrigins);
     }
 
     private (string[] Keys, HoconOrigin[] Origins) ParseKey(Token first)
