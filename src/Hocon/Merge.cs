@@ -34,52 +34,60 @@ internal static class Merge
     }
 
     /// <summary>
-    /// Merges definitions given newest first, the same as folding <see cref="Values"/> but in one pass over runs of
-    /// plain objects, so that many <c>a.b.x = ...</c> lines cost linear rather than quadratic time.
+    /// Merges definitions given oldest first, exactly as folding <see cref="Values"/> (each newer one over the result so
+    /// far), but merges a run of consecutive plain objects in one pass, so that many <c>a.b.x = ...</c> lines cost
+    /// linear rather than quadratic time.
     /// </summary>
-    public static HoconValue All(IReadOnlyList<HoconValue> newestFirst)
+    public static HoconValue All(IReadOnlyList<HoconValue> oldestFirst)
     {
         HoconValue? acc = null;
-        int i = 0;
-        while (i < newestFirst.Count)
+        var run = new List<HoconObject>(); // when non-empty, it stands for acc: objects still to be merged
+        foreach (var v in oldestFirst)
         {
-            if (acc is not null && acc.IgnoresFallbacks) break;
-            if (newestFirst[i] is HoconObject && acc is null or HoconObject)
+            if (v is HoconObject o)
             {
-                var run = new List<HoconObject>();
-                if (acc is HoconObject a) run.Add(a);
-                while (i < newestFirst.Count && newestFirst[i] is HoconObject o && (run.Count == 0 || !run[^1].IgnoresFallbacks))
+                if (run.Count > 0)
                 {
+                    if (o.IgnoresFallbacks) run.Clear();
                     run.Add(o);
-                    i++;
                 }
-                acc = run.Count == 1 ? run[0] : ObjectRun(run);
+                else if (acc is null) run.Add(o);
+                else
+                {
+                    acc = Values(o, acc);
+                    if (acc is HoconObject merged)
+                    {
+                        run.Add(merged);
+                        acc = null;
+                    }
+                }
                 continue;
             }
-            acc = acc is null ? newestFirst[i] : Values(acc, newestFirst[i]);
-            i++;
+            var current = run.Count > 0 ? Flush(run) : acc;
+            run.Clear();
+            acc = current is null ? v : Values(v, current);
         }
-        return acc!;
+        return run.Count > 0 ? Flush(run) : acc!;
     }
 
-    private static HoconObject ObjectRun(List<HoconObject> newestFirst)
+    private static HoconObject Flush(List<HoconObject> oldestFirst)
     {
-        // Key order as repeated Objects() merges give: oldest definitions first.
+        if (oldestFirst.Count == 1) return oldestFirst[0];
         var order = new List<string>();
         var children = new Dictionary<string, List<HoconValue>>(StringComparer.Ordinal);
-        for (int j = newestFirst.Count - 1; j >= 0; j--)
-            foreach (var k in newestFirst[j].Keys)
-                if (!children.ContainsKey(k))
+        foreach (var o in oldestFirst)
+            foreach (var (k, v) in o.Fields)
+            {
+                if (!children.TryGetValue(k, out var list))
                 {
-                    children[k] = [];
+                    children[k] = list = [];
                     order.Add(k);
                 }
-        foreach (var o in newestFirst)
-            foreach (var (k, v) in o.Fields)
-                children[k].Add(v);
-        return new HoconObject(newestFirst[0].Origin,
+                list.Add(v);
+            }
+        return new HoconObject(oldestFirst[^1].Origin,
             order.Select(k => new KeyValuePair<string, HoconValue>(k, children[k].Count == 1 ? children[k][0] : All(children[k]))),
-            newestFirst[^1].IgnoresFallbacks, KeyOrigins(Enumerable.Reverse(newestFirst)));
+            oldestFirst[0].IgnoresFallbacks, KeyOrigins(oldestFirst));
     }
 
     /// <summary>Key positions of merged objects: the first (oldest) definition of each key.</summary>

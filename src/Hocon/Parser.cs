@@ -15,14 +15,12 @@ internal sealed class Parser
     private readonly List<string[]> _pathStack = [];
     private int _arrayCount;
     private int _equalsCount;
-    private Token _last;
 
     private Parser(List<Token> tokens, HoconSyntax syntax, Includer includer)
     {
         _tokens = tokens;
         _syntax = syntax;
         _includer = includer;
-        _last = tokens[0];
     }
 
     private bool Json => _syntax == HoconSyntax.Json;
@@ -49,7 +47,6 @@ internal sealed class Parser
     private Token NextToken()
     {
         var t = _buffer.Count > 0 ? _buffer.Pop() : _tokens[Math.Min(_index++, _tokens.Count - 1)];
-        _last = t;
         if (t.Kind == TokenKind.Problem) throw new HoconException(t.Origin, t.Text);
         if (Json)
         {
@@ -274,7 +271,7 @@ internal sealed class Parser
             throw Error(t, QuoteSuggestion(t, $"Expecting end of input or a comma, got {t.Describe()}", lastPath, lastInsideEquals));
         }
         return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k,
-            values[k].Count == 1 ? values[k][0] : Merge.All(Enumerable.Reverse(values[k]).ToArray()))), false, keyOrigins);
+            values[k].Count == 1 ? values[k][0] : Merge.All(values[k]))), false, keyOrigins);
     }
 
     private (string[] Keys, HoconOrigin[] Origins) ParseKey(Token first)

@@ -24,6 +24,9 @@ internal sealed class Resolver
     private readonly ResolveOptions _options;
     // Like Lightbend's ResolveMemos: keyed by node identity whatever the source, and only for defined results.
     private readonly Dictionary<HoconValue, HoconValue> _memo = new(ReferenceEqualityComparer.Instance);
+    // Lightbend copies the ancestors of a replaced value (new identities), so their results must not be shared
+    // with the unmodified tree: those are memoized per source.
+    private readonly Dictionary<Source, Dictionary<HoconValue, HoconValue>> _sourceMemo = new(ReferenceEqualityComparer.Instance);
     // Like Lightbend's cycle markers: substitutions currently being looked up.
     private readonly HashSet<Substitution> _markers = new(ReferenceEqualityComparer.Instance);
 
@@ -68,7 +71,25 @@ internal sealed class Resolver
         public string? ReplacedKey { get; } = replacedKey;
         public HoconValue? Replacement { get; } = replacement;
 
-        public Source Replace(string pathKey, DelayedMerge merge, int from)
+        public string[]? ReplacedPath { get; private init; }
+
+        /// <summary>True when a replacement lies strictly below <paramref name="path"/> (the value there is a modified copy).</summary>
+        public bool HasReplacementBelow(string[] path)
+        {
+            for (var s = this; s is not null; s = s.Parent)
+            {
+                var r = s.ReplacedPath;
+                if (r is null || r.Length <= path.Length) continue;
+                bool prefix = true;
+                for (int i = 0; i < path.Length && prefix; i++) prefix = r[i] == path[i];
+                if (prefix) return true;
+            }
+            return false;
+        }
+
+        public Source Replace(string[] path, DelayedMerge merge, int from) => Replace(Key(path), merge, from, path);
+
+        private Source Replace(string pathKey, DelayedMerge merge, int from, string[] path)
         {
             if (_children.TryGetValue((pathKey, from), out var cached)) return cached;
             HoconValue? remainder = (merge.Stack.Count - from) switch
@@ -77,7 +98,7 @@ internal sealed class Resolver
                 1 => merge.Stack[from],
                 _ => new DelayedMerge(merge.Stack[from].Origin, merge.Stack.Skip(from).ToArray()),
             };
-            var s = new Source(Root, this, pathKey, remainder);
+            var s = new Source(Root, this, pathKey, remainder) { ReplacedPath = path };
             _children[(pathKey, from)] = s;
             return s;
         }
@@ -97,6 +118,16 @@ internal sealed class Resolver
         foreach (var c in key) h = unchecked(31 * h + c);
         h ^= (int)((uint)h >> 16);
         return h & (capacity - 1);
+    }
+
+    // Internal path segment for a list element; keys from files never start with NUL.
+    private static string IndexKey(int i) => "\0#" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool IsIndexKey(string segment, out int index)
+    {
+        index = 0;
+        return segment.StartsWith("\0#", StringComparison.Ordinal)
+            && int.TryParse(segment.AsSpan(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
     }
 
     private static string Key(IReadOnlyList<string> path) => string.Join('\u0001', path) + "\u0002" + path.Count;
@@ -122,7 +153,13 @@ internal sealed class Resolver
                 continue;
             }
             HoconValue? child;
-            if (node is HoconObject obj)
+            if (IsIndexKey(path[i], out var index))
+            {
+                var list = node as HoconList ?? (node is Unresolved ? ResolvedAt(source, path[..i]) as HoconList : null);
+                if (list is null || index >= list.Items.Count) return null;
+                child = list.Items[index];
+            }
+            else if (node is HoconObject obj)
             {
                 if (!obj.TryGetValue(path[i], out child)) return null;
             }
@@ -146,13 +183,12 @@ internal sealed class Resolver
     private HoconValue? ChildOfMerge(DelayedMerge merge, Source source, string[] mergePath, string key)
     {
         var children = new List<HoconValue>();
-        var pathKey = Key(mergePath);
         for (int i = 0; i < merge.Stack.Count; i++)
         {
             var item = merge.Stack[i];
             if (item is Unresolved)
             {
-                var r = Resolve(item, source.Replace(pathKey, merge, i + 1), mergePath, false);
+                var r = Resolve(item, source.Replace(mergePath, merge, i + 1), mergePath, false);
                 if (r is null) continue;
                 item = r;
             }
@@ -169,9 +205,12 @@ internal sealed class Resolver
     private HoconValue? Resolve(HoconValue node, Source source, string[]? path, bool atPath)
     {
         if (node.IsResolved) return node;
-        if (_memo.TryGetValue(node, out var memo)) return memo;
+        var memoTable = path is not null && source.HasReplacementBelow(path)
+            ? (_sourceMemo.TryGetValue(source, out var t) ? t : _sourceMemo[source] = new Dictionary<HoconValue, HoconValue>(ReferenceEqualityComparer.Instance))
+            : _memo;
+        if (memoTable.TryGetValue(node, out var memo)) return memo;
         var result = ResolveUncached(node, source, path, atPath);
-        if (result is not null) _memo[node] = result;
+        if (result is not null) memoTable[node] = result;
         return result;
     }
 
@@ -187,7 +226,7 @@ internal sealed class Resolver
                 foreach (var k in JavaHashMapOrder(o.Keys))
                 {
                     string[]? childPath = path is null ? null : [.. path, k];
-                    var r = atPath ? ResolvedAt(source, childPath!) : Resolve(o[k]!, source, childPath, false);
+                    var r = atPath ? ResolvedAt(source, childPath!) : ResolveChild(o[k]!, source, childPath);
                     if (r is not null) resolved[k] = r;
                 }
                 return new HoconObject(o.Origin, o.Keys.Where(resolved.ContainsKey).Select(k => new KeyValuePair<string, HoconValue>(k, resolved[k])), o.IgnoresFallbacks, o.KeyOrigins);
@@ -195,9 +234,11 @@ internal sealed class Resolver
             case HoconList l:
             {
                 var items = new List<HoconValue>(l.Items.Count);
-                foreach (var item in l.Items)
+                for (int i = 0; i < l.Items.Count; i++)
                 {
-                    var r = Resolve(item, source, null, false);
+                    // Elements get internal index paths so a merge stack inside a list can look back positionally.
+                    string[]? childPath = path is null ? null : [.. path, IndexKey(i)];
+                    var r = atPath ? ResolvedAt(source, childPath!) : ResolveChild(l.Items[i], source, childPath);
                     if (r is not null) items.Add(r); // an undefined ${?x} in a list yields nothing
                 }
                 return new HoconList(l.Origin, items);
@@ -217,12 +258,11 @@ internal sealed class Resolver
             case DelayedMerge d:
             {
                 HoconValue? merged = null;
-                var pathKey = path is null ? null : Key(path);
                 for (int i = 0; i < d.Stack.Count; i++)
                 {
                     var item = d.Stack[i];
                     // A substitution/concatenation in the stack sees the field as if it and everything above it were absent.
-                    var itemSource = item is Unresolved && pathKey is not null ? source.Replace(pathKey, d, i + 1) : source;
+                    var itemSource = item is Unresolved && path is not null ? source.Replace(path, d, i + 1) : source;
                     var r = Resolve(item, itemSource, path, false);
                     if (r is null) continue;
                     merged = merged is null ? r : Merge.Values(merged, r);
@@ -232,6 +272,17 @@ internal sealed class Resolver
             default:
                 throw new InvalidOperationException($"cannot resolve {node.GetType().Name}");
         }
+    }
+
+    /// <summary>
+    /// A child met while resolving a value that is not itself the tree's value at its path (an item of a merge stack):
+    /// a look-back replacement at the child's path still applies, as Lightbend propagates it through its parents.
+    /// </summary>
+    private HoconValue? ResolveChild(HoconValue child, Source source, string[]? childPath)
+    {
+        if (childPath is not null && source.TryGetReplacement(Key(childPath), out var replacement))
+            return replacement is null ? null : Resolve(replacement, source, childPath, false);
+        return Resolve(child, source, childPath, false);
     }
 
     private HoconValue? ResolveSubstitution(Substitution s, Source source)
