@@ -277,6 +277,7 @@ public sealed class ClientActor : ReceiveActor
         st.Model.Dispose();
         st.Model = null!;
         Interlocked.Increment(ref ctx.Updates.Sent);
+        ctx.ClientFinished?.Invoke(spec.Id);
         Send(update, ctx.Aggregator, Phase.AwaitAck);
     }
 
