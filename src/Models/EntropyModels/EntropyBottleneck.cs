@@ -160,13 +160,7 @@ public sealed class EntropyBottleneck : EntropyModel
         using var scope = DisposeScope.Open();
         var shape = y.shape;
         var med = medians().detach().reshape(1, Channels, 1, 1).to(y.device);
-        var sym = symbols(y, med);
-        var idx = build_indexes(shape);
-        var per = sym.Length / (int)shape[0];
-        var strings = new byte[shape[0]][];
-        for (var b = 0; b < shape[0]; b++)
-            strings[b] = RansEncoder.EncodeWithIndexes(sym.AsSpan(b * per, per), idx.AsSpan(b * per, per), table);
-        return strings;
+        return EncodeBatch(symbols(y, med), build_indexes(shape), (int)shape[0], table);
     }
 
     /// <summary>ẑ of shape [B, C, H, W] from the strings of <see cref="compress"/>.</summary>
@@ -174,15 +168,7 @@ public sealed class EntropyBottleneck : EntropyModel
     {
         var table = RequireTable();
         long[] shape = [strings.Count, Channels, height, width];
-        var idx = build_indexes(shape);
-        var per = idx.Length / strings.Count;
-        var values = new float[idx.Length];
-        var decoded = new int[per];
-        for (var b = 0; b < strings.Count; b++)
-        {
-            RansDecoder.DecodeWithIndexes(strings[b], idx.AsSpan(b * per, per), table, decoded);
-            for (var j = 0; j < per; j++) values[b * per + j] = decoded[j];
-        }
+        var values = DecodeBatch(strings.Select(s => (ReadOnlyMemory<byte>)s).ToList(), build_indexes(shape), table);
         using var scope = DisposeScope.Open();
         var med = medians().detach().reshape(1, Channels, 1, 1).cpu();
         var result = (torch.from_array(values, shape) + med).to(quantiles.device);

@@ -56,6 +56,30 @@ public abstract class EntropyModel : Module
         return centred.round().to(ScalarType.Int32).data<int>();
     }
 
+    /// <summary>One rANS string per batch element: symbols and CDF indexes are [B, …] flattened.</summary>
+    public static byte[][] EncodeBatch(int[] symbols, int[] indexes, int batch, CdfTable table)
+    {
+        var per = symbols.Length / batch;
+        var strings = new byte[batch][];
+        for (var b = 0; b < batch; b++)
+            strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table);
+        return strings;
+    }
+
+    /// <summary>The symbols of one string per batch element, as floats ready for a tensor.</summary>
+    public static float[] DecodeBatch(IReadOnlyList<ReadOnlyMemory<byte>> strings, int[] indexes, CdfTable table)
+    {
+        var per = indexes.Length / strings.Count;
+        var values = new float[indexes.Length];
+        var decoded = new int[per];
+        for (var b = 0; b < strings.Count; b++)
+        {
+            RansDecoder.DecodeWithIndexes(strings[b].Span, indexes.AsSpan(b * per, per), table, decoded);
+            for (var j = 0; j < per; j++) values[b * per + j] = decoded[j];
+        }
+        return values;
+    }
+
     protected Tensor bound_likelihood(Tensor likelihood) => likelihoodLowerBound.forward(likelihood);
 
     protected CdfTable RequireTable() =>

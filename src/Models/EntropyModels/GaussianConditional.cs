@@ -61,26 +61,13 @@ public sealed class GaussianConditional : EntropyModel
     public byte[][] compress(Tensor y, int[] indexes, Tensor? means = null)
     {
         var table = RequireTable();
-        var sym = symbols(y, means);
-        var batch = (int)y.size(0);
-        var per = sym.Length / batch;
-        var strings = new byte[batch][];
-        for (var b = 0; b < batch; b++)
-            strings[b] = RansEncoder.EncodeWithIndexes(sym.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table);
-        return strings;
+        return EncodeBatch(symbols(y, means), indexes, (int)y.size(0), table);
     }
 
     public Tensor decompress(IReadOnlyList<byte[]> strings, int[] indexes, long[] shape, Tensor? means = null, Device? device = null)
     {
         var table = RequireTable();
-        var per = indexes.Length / strings.Count;
-        var values = new float[indexes.Length];
-        var decoded = new int[per];
-        for (var b = 0; b < strings.Count; b++)
-        {
-            RansDecoder.DecodeWithIndexes(strings[b], indexes.AsSpan(b * per, per), table, decoded);
-            for (var j = 0; j < per; j++) values[b * per + j] = decoded[j];
-        }
+        var values = DecodeBatch(strings.Select(s => (ReadOnlyMemory<byte>)s).ToList(), indexes, table);
         using var scope = DisposeScope.Open();
         var t = torch.from_array(values, shape).to(device ?? Device.CPU);
         var result = means is null ? t : t + means;

@@ -44,31 +44,18 @@ public abstract class FeatureCodec
             case TensorCodec.Float32:
                 return TensorWire.FromFloatBytes(e.Data, shape, what);
             case TensorCodec.Int8:
-            {
-                if (e.Data.Length != n) throw new InvalidDataException($"{what}: {e.Data.Length} bytes for {n} int8 values");
-                var src = MemoryMarshal.Cast<byte, sbyte>(e.Data.Span);
-                var v = new float[n];
-                for (var i = 0; i < n; i++) v[i] = src[i] * e.Scale;
-                return torch.from_array(v, shape);
-            }
+                return TensorWire.FromInt8(e, what);
             case TensorCodec.Entropy:
             {
                 var t = tables(e.TableVersion) ?? throw new InvalidDataException($"{what}: no feature tables of version {e.TableVersion:x} (the tables message was not received)");
                 if (shape.Length != 4 || e.Strings.Count != shape[0]) throw new InvalidDataException($"{what}: entropy-coded features need shape [B,C,H,W] and one string per batch element");
                 var c = shape[1];
                 if (e.Gain.Count != c || t.Medians.Length != c) throw new InvalidDataException($"{what}: {e.Gain.Count} gains / {t.Medians.Length} medians for {c} channels");
-                var idx = EntropyBottleneck.build_indexes(shape);
-                var per = (int)(n / shape[0]);
-                var values = new float[n];
-                var decoded = new int[per];
-                for (var b = 0; b < shape[0]; b++)
+                float[] values;
+                try { values = EntropyModel.DecodeBatch(e.Strings.Select(s => s.Memory).ToList(), EntropyBottleneck.build_indexes(shape), t.Table); }
+                catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
                 {
-                    try { RansDecoder.DecodeWithIndexes(e.Strings[b].Span, idx.AsSpan(b * per, per), t.Table, decoded); }
-                    catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
-                    {
-                        throw new InvalidDataException($"{what}: bitstream {b}: {ex.Message}", ex);
-                    }
-                    for (var j = 0; j < per; j++) values[b * per + j] = decoded[j];
+                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
                 }
                 using var scope = DisposeScope.Open();
                 var med = torch.from_array(t.Medians, 1, c, 1, 1);
@@ -149,13 +136,11 @@ public sealed class EntropyFeatures(FeatureEntropyModel model) : FeatureCodec
         var fHat = q / gain;
         var symbols = EntropyModel.symbols(scaled.detach(), med);
         var shape = f.shape;
-        var idx = EntropyBottleneck.build_indexes(shape);
-        var per = symbols.Length / (int)shape[0];
         var e = Make(Kind, f);
         e.TableVersion = t.Version;
         e.Gain.AddRange(gain.detach().cpu().reshape(c).data<float>());
-        for (var b = 0; b < shape[0]; b++)
-            e.Strings.Add(ByteString.CopyFrom(RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), idx.AsSpan(b * per, per), t.Table)));
+        foreach (var s in EntropyModel.EncodeBatch(symbols, EntropyBottleneck.build_indexes(shape), (int)shape[0], t.Table))
+            e.Strings.Add(ByteString.CopyFrom(s));
         return new EncodedFeatures(fHat, bits, e);
     }
 }

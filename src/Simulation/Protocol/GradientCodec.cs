@@ -34,13 +34,7 @@ public abstract class GradientCodec
                 if (e.Data.Length != n * 2) throw new InvalidDataException($"{what}: {e.Data.Length} bytes for {n} float16 values");
                 return torch.from_bytes(e.Data.Span, shape, ScalarType.Float16).to(ScalarType.Float32);
             case TensorCodec.Int8:
-            {
-                if (e.Data.Length != n) throw new InvalidDataException($"{what}: {e.Data.Length} bytes for {n} int8 values");
-                var v = new float[n];
-                var src = MemoryMarshal.Cast<byte, sbyte>(e.Data.Span);
-                for (var i = 0; i < n; i++) v[i] = src[i] * e.Scale;
-                return torch.from_array(v, shape);
-            }
+                return TensorWire.FromInt8(e, what);
             case TensorCodec.Topk:
             {
                 var v = new float[n];

@@ -29,5 +29,17 @@ public static class TensorWire
         return torch.from_bytes(data.Span, shape.ToArray(), ScalarType.Float32);
     }
 
+    /// <summary>int8 values × scale (the int8 feature and gradient codecs) as a CPU float32 tensor.</summary>
+    public static Tensor FromInt8(EncodedTensor e, string what)
+    {
+        var shape = e.Shape.ToArray();
+        var n = shape.Aggregate(1L, (a, b) => a * b);
+        if (shape.Any(s => s < 0) || e.Data.Length != n) throw new InvalidDataException($"{what}: {e.Data.Length} bytes for {n} int8 values");
+        var src = MemoryMarshal.Cast<byte, sbyte>(e.Data.Span);
+        var v = new float[n];
+        for (var i = 0; i < n; i++) v[i] = src[i] * e.Scale;
+        return torch.from_array(v, shape);
+    }
+
     public static Tensor FromNamed(NamedTensor m) => FromFloatBytes(m.Data, m.Shape, $"parameter '{m.Name}'");
 }
