@@ -64,7 +64,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
         public required byte[] Body;
         public required ReadOnlyMemory<byte> Envelope;
         public required long Charge;          // bytes of the budget released when this item is done
-        public required DateTime FirstTry;
+        public required DateTime FirstTry;     // reset after a reconnect
         public bool Returned;
         public bool Last = true;              // last chunk (or a whole envelope): completing it completes the envelope
     }
@@ -249,6 +249,10 @@ public sealed class RabbitMqTransport : IRemoteTransport
                     // ahead of everything queued after them. Receivers drop the ones they already have.
                     for (var n = _unconfirmed.Last; n is not null; n = n.Previous) _queue.AddFirst(n.Value.Item);
                     _unconfirmed.Clear();
+                    // The outage was ours: give every destination the full grace again to re-declare its inbox.
+                    var now = DateTime.UtcNow;
+                    foreach (var it in _queue) it.FirstTry = now;
+                    foreach (var list in _parked.Values) foreach (var it in list) it.FirstTry = now;
                     Interlocked.Exchange(ref _reconnecting, 0);
                     _ready.TrySetResult();
                 }
