@@ -69,9 +69,11 @@ public sealed class CodecEvaluator(string folder)
         var pixels = (double)h * w;
         var forward = model.forward(xp);
         var estBits = forward.Likelihoods.Values.Sum(l => -l.log2().sum().item());
-        var rec = xHat.cpu().contiguous().data<float>();
-        var psnr = ImageBridge.Psnr8(chw, rec);
-        var msssim = ImageBridge.MsSsim8(chw, rec, h, w);
+        // Metrics on the 8-bit images a user would see: both sides rounded to 8-bit RGB.
+        var original = Imaging.ImageConvert.FromChwFloat(chw, h, w);
+        var decoded = Imaging.ImageConvert.FromChwFloat(xHat.cpu().contiguous().data<float>(), h, w);
+        var psnr = Metrics.Psnr.Compute(original, decoded);
+        var msssim = Metrics.MsSsim.Compute(original, decoded);
         return new ImageResult(Path.GetFileName(path), w, h, bytes.Length, 8.0 * bytes.Length / pixels, estBits / pixels, psnr, msssim, encodeMs, decodeMs);
     }
 }

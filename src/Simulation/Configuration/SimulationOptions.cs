@@ -19,6 +19,7 @@ public sealed record SimulationOptions
     public RuntimeOptions Runtime { get; init; } = new();
     public CoFUsfl.Actors.FaultPlan Faults { get; init; } = new();
     public EvaluationOptions Evaluation { get; init; } = new();
+    public Training.CodecTrainingOptions CodecTraining { get; init; } = new();
 }
 
 public sealed record RunOptions

@@ -88,7 +88,8 @@ public sealed class RunRecorder : IRoundObserver
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         rounds.Add(line);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
-        progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]}, train PSNR {line["train"]!["psnr"]}, {total} bytes");
+        var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
+        progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]?.GetValue<double>():F2}, train PSNR {line["train"]!["psnr"]?.GetValue<double>():F2} dB{evalText}, {total / 1e6:F2} MB sent ({r.Result.Completed.Count} clients completed, {r.Result.Dropped.Count} dropped)");
         return r.Round < o.Run.Rounds;
     }
 
@@ -228,11 +229,24 @@ public sealed class RunRecorder : IRoundObserver
             ["simulated_time_s"] = last?.SimulatedTime.TotalSeconds ?? 0,
             ["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
             ["final_model_hash"] = last is null ? null : Hash(last),
+            ["peak_rss_mb"] = PeakRssMb(),
+            ["clients_registered"] = ctx.Clients.Count,
         };
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
         File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Plots.Write(dir, rounds);
         return summary;
+    }
+
+    /// <summary>Peak resident memory of this process (VmHWM), in MiB; null where /proc is not available.</summary>
+    public static double? PeakRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? null : double.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException) { return null; }
     }
 
     private static string Hash(RoundRecord r) => r.ServerParameters.Hash()[..16] + r.ClientParameters.Hash()[..16];

@@ -34,17 +34,21 @@ public sealed class SplitServerActor : ReceiveActor
     private ServerStats stats = new();
     private long statSteps;
 
-    /// <summary>A body with its optimizers (the global one in SFLv2, a per-client copy in SFLv1).</summary>
-    private sealed class Body(ServerModel model, Adam optimizer, Adam aux, FeatureCodec downlink, bool owned) : IDisposable
+    /// <summary>
+    /// A body with its optimizers, noise and gradient codec: the global one in SFLv2; in SFLv1 a per-client copy with
+    /// streams seeded by (round, client), so no result depends on the order in which clients are served.
+    /// </summary>
+    private sealed class Body(ServerModel model, Adam optimizer, Adam aux, FeatureCodec downlink, GradientCodec gradients, Generator? noise) : IDisposable
     {
         public readonly ServerModel Model = model;
         public readonly Adam Optimizer = optimizer, Aux = aux;
         public readonly FeatureCodec Downlink = downlink;
+        public readonly GradientCodec Gradients = gradients;
         public long Samples;
         public void Dispose()
         {
-            if (!owned) return;
-            Model.Dispose(); Optimizer.Dispose(); Aux.Dispose();
+            if (noise is null) return; // the global body lives as long as the server
+            Model.Dispose(); Optimizer.Dispose(); Aux.Dispose(); noise.Dispose();
         }
     }
 
@@ -74,7 +78,7 @@ public sealed class SplitServerActor : ReceiveActor
         using (var g = new Generator(ctx.DeriveSeed("init")))
             global = new ServerModel(ctx.Plan, ctx.EntropyDownlink, o.Split.Features.GainInit, g);
         ctx.ServerCheckpoint?.CopyInto(global.named_parameters());
-        Configure(global);
+        Configure(global, noise);
         globalOptimizer = MainOptimizer(global);
         globalAux = new Adam(global.aux_parameters(), o.Training.AuxLr);
         gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")));
@@ -94,14 +98,14 @@ public sealed class SplitServerActor : ReceiveActor
         return new Adam(m.main_parameters(), so.Lr, so.Beta1, so.Beta2, weightDecay: so.WeightDecay);
     }
 
-    private void Configure(ServerModel m)
+    private void Configure(ServerModel m, Generator g)
     {
         var q = ctx.Options.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
-        m.Codec.NoiseGenerator = noise;
+        m.Codec.NoiseGenerator = g;
         m.Codec.TrainingQuantization = q;
         if (m.Feature2 is not null)
         {
-            m.Feature2.entropy_bottleneck.NoiseGenerator = noise;
+            m.Feature2.entropy_bottleneck.NoiseGenerator = g;
             m.Feature2.entropy_bottleneck.TrainingQuantization = q;
         }
     }
@@ -236,7 +240,7 @@ public sealed class SplitServerActor : ReceiveActor
             aux.backward();
             p.Body.Aux.step();
             p.Body.Aux.zero_grad();
-            reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = gradientDownlink.Encode(g1) };
+            reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = p.Body.Gradients.Encode(g1) };
             p.Body.Samples += p.F1.size(0);
             var batch = p.F1.size(0);
             var size = (long)Math.Sqrt((double)o.Data.Crop * o.Data.Crop);
@@ -274,7 +278,7 @@ public sealed class SplitServerActor : ReceiveActor
 
     private Body BodyFor(string client)
     {
-        if (!sflv1) return globalBody ??= new Body(global, globalOptimizer, globalAux, Downlink(global), owned: false);
+        if (!sflv1) return globalBody ??= new Body(global, globalOptimizer, globalAux, Downlink(global), gradientDownlink, null);
         if (copies.TryGetValue(client, out var b)) return b;
         ServerModel copy;
         using (var scope = DisposeScope.Open())
@@ -282,8 +286,12 @@ public sealed class SplitServerActor : ReceiveActor
             copy = new ServerModel(ctx.Plan, ctx.EntropyDownlink, ctx.Options.Split.Features.GainInit, null);
             ParameterSet.FromModule(global.named_parameters()).CopyInto(copy.named_parameters());
         }
-        Configure(copy);
-        b = new Body(copy, MainOptimizer(copy), new Adam(copy.aux_parameters(), ctx.Options.Training.AuxLr), Downlink(copy), owned: true);
+        var index = ctx.Clients.First(c => c.Id == client).Index;
+        var noiseCopy = new Generator(ctx.DeriveSeed("server-noise", plan!.Round, index));
+        Configure(copy, noiseCopy);
+        var o = ctx.Options;
+        var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)));
+        b = new Body(copy, MainOptimizer(copy), new Adam(copy.aux_parameters(), o.Training.AuxLr), Downlink(copy), grads, noiseCopy);
         copies[client] = b;
         return b;
     }

@@ -1,0 +1,194 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Models.Evaluation;
+using CoFUsfl.Models.Imaging;
+using CoFUsfl.Models.Metrics;
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Data;
+using CoFUsfl.Simulation.Training;
+using CoFUsfl.Torch;
+using Spectre.Console;
+
+namespace CoFUsfl.Cli.Commands;
+
+/// <summary><c>cofusfl codec train|compress|decompress|eval|plot</c>: the learned codec on its own.</summary>
+[CliCommand]
+public static class CodecCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("codec", "Train, run and evaluate a learned image codec (real rANS bitstreams).");
+        command.Subcommands.Add(Train());
+        command.Subcommands.Add(Compress());
+        command.Subcommands.Add(Decompress());
+        command.Subcommands.Add(Eval());
+        command.Subcommands.Add(Plot());
+        return command;
+    }
+
+    private static Option<string> ModelOption() => new("--model") { Description = "Codec checkpoint (.safetensors written by codec train or a run folder's codec.safetensors).", Required = true };
+
+    private static CompressionModel LoadModel(string path)
+    {
+        try { return CodecTrainer.Load(path); }
+        catch (Exception e) when (e is FormatException or ArgumentException) { throw new CliException($"error: {e.Message}"); }
+    }
+
+    private static Command Train()
+    {
+        var file = new Argument<string>("config") { Description = "HOCON configuration (cofusfl.model, cofusfl.data, cofusfl.loss, cofusfl.codec-training)." };
+        var defines = CliConfig.DefineOption();
+        var c = new Command("train", "Single-machine training: λ·255²·MSE + bpp, separate aux optimizer, safetensors checkpoints.") { file, defines };
+        c.SetAction(r =>
+        {
+            var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
+            SimulationOptions o;
+            try { o = SimulationConfig.Bind(config); SimulationRunnerValidate(o); }
+            catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
+            var images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
+            var t = o.CodecTraining;
+            Directory.CreateDirectory(t.Out);
+            var logPath = Path.Combine(t.Out, "train.jsonl");
+            File.WriteAllText(logPath, "");
+            CompressionModel? model = null;
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(p =>
+                {
+                    var task = p.AddTask($"training {o.Model.Name}", maxValue: t.Steps);
+                    model = CodecTrainer.Train(o, t, images, s =>
+                    {
+                        File.AppendAllText(logPath, CodecTrainer.ToJson(s).ToJsonString() + "\n");
+                        task.Value = s.Step;
+                        task.Description = $"step {s.Step}: loss {s.Loss:F3}, PSNR {s.Psnr:F2} dB, {s.Bpp:F3} bpp";
+                    });
+                    task.Value = t.Steps;
+                });
+            model!.Dispose();
+            Console.WriteLine(Path.Combine(t.Out, "codec.safetensors"));
+            return 0;
+        });
+        return c;
+    }
+
+    private static void SimulationRunnerValidate(SimulationOptions o) => Simulation.Runner.SimulationRunner.Validate(o);
+
+    private static Command Compress()
+    {
+        var model = ModelOption();
+        var input = new Argument<string>("input") { Description = "PNG or JPEG image." };
+        var output = new Argument<string>("output") { Description = "Bitstream (.cfu)." };
+        var c = new Command("compress", "Encode an image into a .cfu bitstream.") { model, input, output };
+        c.SetAction(r =>
+        {
+            using var m = LoadModel(r.GetValue(model)!);
+            var path = r.GetValue(input)!;
+            Image img;
+            try { img = ImageIO.Read(path); }
+            catch (Exception e) when (e is ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
+            using var scope = torch.NewDisposeScope();
+            var x = torch.from_array(ImageConvert.ToChwFloat(img), 1, 3, img.Height, img.Width);
+            var strings = m.compress(CoFUsfl.Models.Evaluation.Padding.Pad(x, m.DownsamplingFactor));
+            var bytes = new CompressedImage(m.Name, (int)m.N, (int)m.M, img.Height, img.Width, strings).ToBytes();
+            File.WriteAllBytes(r.GetValue(output)!, bytes);
+            Console.WriteLine($"{bytes.Length} bytes, {8.0 * bytes.Length / ((double)img.Width * img.Height):F4} bpp");
+            return 0;
+        });
+        return c;
+    }
+
+    private static Command Decompress()
+    {
+        var model = ModelOption();
+        var input = new Argument<string>("input") { Description = "Bitstream (.cfu)." };
+        var output = new Argument<string>("output") { Description = "Reconstructed PNG." };
+        var c = new Command("decompress", "Decode a .cfu bitstream into a PNG.") { model, input, output };
+        c.SetAction(r =>
+        {
+            using var m = LoadModel(r.GetValue(model)!);
+            var path = r.GetValue(input)!;
+            CompressedImage ci;
+            try { ci = CompressedImage.Parse(File.ReadAllBytes(path), path); }
+            catch (Exception e) when (e is InvalidDataException or IOException) { throw new CliException($"error: {e.Message}"); }
+            if (ci.Model != m.Name || ci.N != m.N || ci.M != m.M)
+                throw new CliException($"error: {path} was coded by {ci.Model} (N={ci.N}, M={ci.M}), the checkpoint is {m.Name} (N={m.N}, M={m.M})");
+            using var scope = torch.NewDisposeScope();
+            Tensor xHat;
+            try { xHat = CoFUsfl.Models.Evaluation.Padding.Crop(m.decompress(ci.Strings), ci.Height, ci.Width); }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or TorchException) { throw new CliException($"error: {path}: {e.Message}"); }
+            ImageIO.WritePng(r.GetValue(output)!, ImageConvert.FromChwFloat(xHat.contiguous().data<float>(), ci.Height, ci.Width));
+            return 0;
+        });
+        return c;
+    }
+
+    private static Command Eval()
+    {
+        var model = ModelOption();
+        var dataset = new Option<string>("--dataset") { Description = "Folder of PNG/JPEG images (e.g. ../shared/datasets/kodak).", Required = true };
+        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N images (0 = all)." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON (per image and mean)." };
+        var outFile = new Option<string?>("--out") { Description = "Also write the JSON result to this file (input of codec plot)." };
+        var c = new Command("eval", "PSNR, MS-SSIM and bpp from real bitstreams (and estimated bpp, encode/decode ms).") { model, dataset, limit, json, outFile };
+        c.SetAction(r =>
+        {
+            using var m = LoadModel(r.GetValue(model)!);
+            EvalSummary s;
+            try { s = new CodecEvaluator(r.GetValue(dataset)!).Evaluate(m, r.GetValue(limit)); }
+            catch (Exception e) when (e is DirectoryNotFoundException or ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
+            var o = s.ToJson();
+            o["model"] = m.Name;
+            o["checkpoint"] = Path.GetFullPath(r.GetValue(model)!);
+            if (r.GetValue(outFile) is { } f) File.WriteAllText(f, o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json)) Console.WriteLine(o.ToJsonString());
+            else
+            {
+                var table = new Table().AddColumns("image", "bpp", "est. bpp", "PSNR", "MS-SSIM", "enc ms", "dec ms");
+                foreach (var i in s.Images)
+                    table.AddRow(i.Name, $"{i.Bpp:F4}", $"{i.EstimatedBpp:F4}", $"{i.Psnr:F2}", $"{i.MsSsim:F4}", $"{i.EncodeMs:F0}", $"{i.DecodeMs:F0}");
+                table.AddRow("[bold]mean[/]", $"{s.Bpp:F4}", $"{s.EstimatedBpp:F4}", $"{s.Psnr:F2}", $"{s.MsSsim:F4}", "", "");
+                AnsiConsole.Write(table);
+            }
+            return 0;
+        });
+        return c;
+    }
+
+    private static Command Plot()
+    {
+        var results = new Argument<string[]>("results") { Description = "JSON files of codec eval --out (each one RD point), or folders of runs.", Arity = ArgumentArity.ZeroOrMore };
+        var reference = new Option<string[]>("--reference") { Description = "Reference curves by file name in ../shared/reference/kodak-rd (e.g. bpg_444_x265_ycbcr), repeatable.", AllowMultipleArgumentsPerToken = true };
+        var referenceDir = new Option<string>("--reference-dir") { Description = "Folder of reference RD JSON files.", DefaultValueFactory = _ => SimulationConfig.ResolveRoot("../shared/reference/kodak-rd") };
+        var output = new Option<string>("--out") { Description = "SVG file to write.", Required = true };
+        var c = new Command("plot", "SVG rate–distortion plot (PSNR vs bpp) of eval results beside reference curves.") { results, reference, referenceDir, output };
+        c.SetAction(r =>
+        {
+            var curves = new List<RdCurve>();
+            var points = new List<(string, double, double)>();
+            foreach (var f in r.GetValue(results) ?? [])
+            {
+                var path = Directory.Exists(f) ? Path.Combine(f, "summary.json") : f;
+                JsonNode? node;
+                try { node = JsonNode.Parse(File.ReadAllText(path)); }
+                catch (Exception e) when (e is IOException or JsonException) { throw new CliException($"error: {path}: {e.Message}"); }
+                var o = node?["kodak"] ?? node;
+                var bpp = o?["bpp"]?.GetValue<double>() ?? throw new CliException($"error: {path}: no bpp (expected codec eval --out JSON or a run's summary.json)");
+                var psnr = o["psnr"]?.GetValue<double>() ?? throw new CliException($"error: {path}: no psnr");
+                points.Add((node?["name"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(path), bpp, psnr));
+            }
+            foreach (var name in r.GetValue(reference) ?? [])
+            {
+                var path = Path.Combine(r.GetValue(referenceDir)!, name.EndsWith(".json", StringComparison.Ordinal) ? name : name + ".json");
+                try { curves.Add(RdCurve.Load(path)); }
+                catch (Exception e) when (e is IOException or FormatException or JsonException) { throw new CliException($"error: {path}: {e.Message}"); }
+            }
+            if (curves.Count == 0 && points.Count == 0) throw new CliException("error: nothing to plot (give result files and/or --reference curves)");
+            if (points.Count > 0) curves.Add(new RdCurve("this work", points.Select(p => p.Item2).ToArray(), points.Select(p => p.Item3).ToArray()));
+            File.WriteAllText(r.GetValue(output)!, RdPlotBridge.Render("Kodak rate–distortion", curves));
+            Console.WriteLine(r.GetValue(output));
+            return 0;
+        });
+        return c;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Data;
+using CoFUsfl.Torch;
+using CoFUsfl.Torch.Optim;
+
+namespace CoFUsfl.Simulation.Training;
+
+/// <summary>Plain single-machine training of a codec (the baseline every split run is compared with).</summary>
+public sealed record CodecTrainingOptions
+{
+    public int Steps { get; init; } = 1000;
+    public double Lr { get; init; } = 1e-4;
+    public double AuxLr { get; init; } = 1e-3;
+    public int LogEvery { get; init; } = 50;
+    public int CheckpointEvery { get; init; } = 500;
+    public string Out { get; init; } = "runs/codec";
+}
+
+/// <summary>
+/// CompressAI's training recipe: L = λ·255²·MSE + bpp (estimated from the likelihoods), Adam on the main parameters,
+/// a separate Adam on the quantiles (aux loss), gradient clipping; safetensors checkpoints of the codec.
+/// </summary>
+public static class CodecTrainer
+{
+    public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs);
+
+    public static CompressionModel Train(SimulationOptions o, CodecTrainingOptions t, ITrainingImages images, Action<StepLog>? log = null,
+        CompressionModel? start = null)
+    {
+        if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
+        using var g = new Generator((ulong)o.Seed);
+        var model = start ?? CodecZoo.Create(o.Model.Name, o.Model.N, o.Model.M, g);
+        model.NoiseGenerator = g;
+        model.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
+        model.train();
+        using var opt = new Adam(model.main_parameters(), t.Lr);
+        using var aux = new Adam(model.aux_parameters(), t.AuxLr);
+        var rng = new Random(unchecked((int)o.Seed));
+        var all = images.Domains.SelectMany(d => d).ToArray();
+        Directory.CreateDirectory(t.Out);
+        for (var step = 1; step <= t.Steps; step++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            using var scope = DisposeScope.Open();
+            var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => all[rng.Next(all.Length)]).ToList();
+            var x = images.Batch(picks, o.Data.Crop, rng);
+            var r = model.forward(x);
+            var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
+            var bits = r.Likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
+            var mse = F.mse_loss(r.XHat, x);
+            var loss = mse * (o.Loss.Lambda * 255 * 255) + bits / pixels;
+            opt.zero_grad();
+            loss.backward();
+            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(model.main_parameters(), o.Training.ClipGradNorm);
+            opt.step();
+            aux.zero_grad();
+            var auxLoss = model.aux_loss();
+            auxLoss.backward();
+            aux.step();
+            if (log is not null && (step % t.LogEvery == 0 || step == 1 || step == t.Steps))
+            {
+                var m = mse.item();
+                log(new StepLog(step, loss.item(), m, 10 * Math.Log10(1 / Math.Max(m, 1e-12)), bits.item() / pixels, auxLoss.item(),
+                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
+            }
+            if ((t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) || step == t.Steps) Save(model, Path.Combine(t.Out, "codec.safetensors"), step);
+        }
+        model.eval();
+        model.update();
+        return model;
+    }
+
+    /// <summary>Saves a codec with the metadata <see cref="Load"/> needs to rebuild it.</summary>
+    public static void Save(CompressionModel model, string path, int step = 0) =>
+        Safetensors.Save(path, model.state_dict(), new Dictionary<string, string>
+        {
+            ["model"] = model.Name, ["n"] = model.N.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["m"] = model.M.ToString(System.Globalization.CultureInfo.InvariantCulture), ["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>Rebuilds a codec from a checkpoint written by <see cref="Save"/> or a run folder (model, N, M from its metadata).</summary>
+    public static CompressionModel Load(string path)
+    {
+        var meta = new Dictionary<string, string>();
+        var tensors = Safetensors.Load(path, meta);
+        try
+        {
+            if (!meta.TryGetValue("model", out var name) || !meta.TryGetValue("n", out var n) || !meta.TryGetValue("m", out var m))
+                throw new FormatException($"{path}: no model/n/m metadata (not a CoFUsfl codec checkpoint)");
+            var model = CodecZoo.Create(name, long.Parse(n, System.Globalization.CultureInfo.InvariantCulture), long.Parse(m, System.Globalization.CultureInfo.InvariantCulture));
+            try { model.load_state_dict(tensors); }
+            catch (Torch.NN.StateDictException e) { model.Dispose(); throw new FormatException($"{path}: {e.Message}", e); }
+            model.eval();
+            model.update();
+            return model;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    public static JsonObject ToJson(StepLog s) => new()
+    {
+        ["step"] = s.Step, ["loss"] = s.Loss, ["mse"] = s.Mse, ["psnr"] = s.Psnr, ["bpp"] = s.Bpp, ["aux_loss"] = s.AuxLoss, ["step_ms"] = s.StepMs,
+    };
+}

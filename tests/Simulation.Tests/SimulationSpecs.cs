@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+using CoFUsfl.Actors;
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Runner;
+
+namespace CoFUsfl.Simulation.Tests;
+
+/// <summary>End-to-end runs of the protocol on small synthetic data (seconds each).</summary>
+public class SimulationSpecs
+{
+    internal static string TempDir() => Path.Combine(Path.GetTempPath(), "cofusfl-test-" + Guid.NewGuid().ToString("N")[..8]);
+
+    internal static SimulationOptions Small(string features = "entropy", string mode = "sflv2", int rounds = 2, int steps = 2, int clients = 3) => new()
+    {
+        Seed = 3,
+        Run = new RunOptions { Rounds = rounds, Name = "t" },
+        Model = new ModelOptions { Name = "bmshj2018-hyperprior", N = 8, M = 12 },
+        Data = new DataOptions { Train = ["synthetic"], Crop = 64, BatchSize = 2 },
+        Loss = new LossOptions { Lambda = 0.013, Beta = features == "entropy" ? 1.0 : 0 },
+        Split = new SplitOptions { Head = 2, Tail = 5, Features = new FeatureCodecOptions { Uplink = features, Downlink = features } },
+        Training = new TrainingOptions { Mode = mode, LocalSteps = steps, ClientOptimizer = new OptimizerOptions { Lr = 1e-3 }, ServerOptimizer = new OptimizerOptions { Lr = 1e-3 } },
+        Federation = new FederationOptions { Clients = clients, ClientsPerRound = clients },
+        Evaluation = new EvaluationOptions { Enabled = false },
+    };
+
+    internal static RunOutcome Run(SimulationOptions o) => SimulationRunner.Run(o, new RunRequest(TempDir()), images: new SyntheticImages());
+
+    private static string Strip(JsonObject round)
+    {
+        var c = (JsonObject)round.DeepClone();
+        c.Remove("round_wall_s");
+        c.Remove("wall_time_s");
+        return c.ToJsonString();
+    }
+
+    [Fact]
+    public void Same_seed_twice_gives_identical_metrics_and_final_model()
+    {
+        var a = Run(Small());
+        var b = Run(Small());
+        a.Rounds.Select(Strip).Should().Equal(b.Rounds.Select(Strip));
+        a.Summary["final_model_hash"]!.GetValue<string>().Should().Be(b.Summary["final_model_hash"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void SFLv1_is_deterministic_too()
+    {
+        var a = Run(Small(mode: "sflv1", rounds: 1));
+        var b = Run(Small(mode: "sflv1", rounds: 1));
+        a.Summary["final_model_hash"]!.GetValue<string>().Should().Be(b.Summary["final_model_hash"]!.GetValue<string>());
+        a.Rounds[0]["clients_completed"]!.GetValue<int>().Should().Be(3);
+    }
+
+    [Fact]
+    public void CoF_sends_fewer_bytes_than_float32_on_the_same_steps()
+    {
+        var plain = Run(Small("float32", rounds: 1));
+        var cof = Run(Small("entropy", rounds: 1));
+        long Features(RunOutcome r) => r.Summary["bytes_by_kind"]!["transfer1_features_up"]!.GetValue<long>()
+                                       + r.Summary["bytes_by_kind"]!["transfer2_features_down"]!.GetValue<long>();
+        var ratio = (double)Features(plain) / Features(cof);
+        ratio.Should().BeGreaterThan(1.5, $"float32 features took {Features(plain)} bytes, entropy-coded {Features(cof)}");
+    }
+
+    [Fact]
+    public void Loss_decreases_over_rounds()
+    {
+        var r = Run(Small(rounds: 3, steps: 3));
+        var first = r.Rounds[0]["train"]!["loss"]!.GetValue<double>();
+        var last = r.Rounds[^1]["train"]!["loss"]!.GetValue<double>();
+        last.Should().BeLessThan(first);
+    }
+
+    [Fact]
+    public void A_fault_plan_completes_with_every_fault_accounted_for_and_no_update_counted_twice()
+    {
+        var o = Small(rounds: 2, steps: 2, clients: 4) with
+        {
+            Federation = new FederationOptions { Clients = 4, ClientsPerRound = 4, RetryTimeout = TimeSpan.FromSeconds(5), MaxRetries = 6, RoundDeadline = TimeSpan.FromMinutes(10) },
+            Faults = new FaultPlan
+            {
+                Seed = 11,
+                Rules = [new FaultRule { From = "*", To = "*", Drop = 0.10, Corrupt = 0.01 }],
+                Crashes =
+                [
+                    new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.2), Mode = CrashMode.Stop },
+                    new CrashRule { Actor = "server", At = TimeSpan.FromSeconds(0.5), Mode = CrashMode.Restart },
+                ],
+            },
+        };
+        var r = Run(o);
+        r.Rounds.Should().HaveCount(2);
+        var s = r.Summary;
+        s["lost_updates"]!.GetValue<long>().Should().Be(0);
+        s["client_updates_counted"]!.GetValue<long>().Should().BeLessThanOrEqualTo(2 * 4);
+        r.Rounds.Sum(x => x["faults"]!["injected"]!.GetValue<long>()).Should().BeGreaterThan(0);
+        s["faults"]!["dropped"]!.GetValue<long>().Should().BeGreaterThan(0);
+        foreach (var round in r.Rounds)
+            (round["clients_completed"]!.GetValue<int>() + round["clients_dropped"]!.GetValue<int>()).Should().Be(4);
+    }
+}
