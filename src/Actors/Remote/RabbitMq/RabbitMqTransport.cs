@@ -54,19 +54,44 @@ public sealed class RabbitMqTransport : IRemoteTransport
     private Reassembler? _reassembler;
     private ActorSystem? _deadLetters;
     private Task? _publisher, _ticker;
-    private ulong _heartbeatSeq;
+    private ulong _heartbeatSeq, _nextTag;
+    private int _unacked;
     private DateTime _connectedAt = DateTime.UtcNow;
     private long _sent, _received, _bytesSent, _reconnects, _failures;
 
     private sealed class Outgoing
     {
         public required string Node;
-        public required byte[] Body;
+        public required byte[] Body;          // rented from the pool; the body is its first Length bytes
+        public required int Length;
         public required ReadOnlyMemory<byte> Envelope;
         public required long Charge;          // bytes of the budget released when this item is done
         public required DateTime FirstTry;     // reset after a reconnect
         public bool Returned;
         public bool Last = true;              // last chunk (or a whole envelope): completing it completes the envelope
+        public ChunkedEnvelope? Transfer;     // set on chunks: the envelope they belong to
+
+        public int Size => Transfer?.Size ?? Envelope.Length;
+        /// <summary>A copy of the whole envelope, for failure reports and dead letters (the bodies go back to the pool).</summary>
+        public byte[] Copy(int chunkSize) => Transfer?.Join(chunkSize) ?? Envelope.ToArray();
+    }
+
+    private sealed class ChunkedEnvelope(int size)
+    {
+        public readonly int Size = size;
+        public readonly List<byte[]> Bodies = [];   // rented; returned when every chunk is done
+        public int Done;
+        public bool Failed;
+        public byte[] Join(int chunkSize)
+        {
+            var all = new byte[Size];
+            for (var i = 0; i < Bodies.Count; i++)
+            {
+                var at = i * chunkSize;
+                Bodies[i].AsSpan(Wire.ChunkHeader, Math.Min(chunkSize, Size - at)).CopyTo(all.AsSpan(at));
+            }
+            return all;
+        }
     }
 
     private RabbitMqTransport(RabbitMqOptions options)
@@ -213,7 +238,12 @@ public sealed class RabbitMqTransport : IRemoteTransport
         hbConsumer.ReceivedAsync += (_, e) => { OnHeartbeat(e.Body.Span); return Task.CompletedTask; };
         await control.BasicConsumeAsync(hbQueue.QueueName, autoAck: true, hbConsumer, cancel).ConfigureAwait(false);
 
-        _pub = pub;
+        lock (_lock)
+        {
+            _nextTag = 0;
+            _unacked = 0;
+            _pub = pub;
+        }
         _consume = consume;
         _control = control;
         _probe = null;
@@ -325,30 +355,42 @@ public sealed class RabbitMqTransport : IRemoteTransport
         if (Membership!.Find(node) is { Status: MemberStatus.Left }) return false;
 
         var now = DateTime.UtcNow;
-        var copy = envelope.ToArray();
+        var span = envelope.Span;
         var items = new List<Outgoing>();
-        if (copy.Length <= _o.ChunkSize)
-            items.Add(new Outgoing { Node = node, Body = Wire.Whole(0, copy), Envelope = copy, Charge = copy.Length, FirstTry = now });
+        if (span.Length <= _o.ChunkSize)
+        {
+            var body = Wire.Whole(0, span, Rent);
+            items.Add(new Outgoing
+            {
+                Node = node, Body = body, Length = Wire.WholeHeader + span.Length, Envelope = body.AsMemory(Wire.WholeHeader, span.Length),
+                Charge = span.Length, FirstTry = now,
+            });
+        }
         else
         {
-            var count = (copy.Length + _o.ChunkSize - 1) / _o.ChunkSize;
+            // Chunk bodies are the only copy; failure reports re-join them (rare), so no second full copy is kept.
+            var count = (span.Length + _o.ChunkSize - 1) / _o.ChunkSize;
+            var transfer = new ChunkedEnvelope(span.Length);
             for (var i = 0; i < count; i++)
             {
                 var offset = i * _o.ChunkSize;
-                var len = Math.Min(_o.ChunkSize, copy.Length - offset);
+                var len = Math.Min(_o.ChunkSize, span.Length - offset);
+                var body = Wire.Chunk(0, 0, i, count, span.Length, span.Slice(offset, len), Rent);
+                transfer.Bodies.Add(body);
                 items.Add(new Outgoing
                 {
-                    Node = node, Body = Wire.Chunk(0, 0, i, count, copy.Length, copy.AsSpan(offset, len)), Envelope = copy,
+                    Node = node, Body = body, Length = Wire.ChunkHeader + len, Envelope = ReadOnlyMemory<byte>.Empty, Transfer = transfer,
                     Charge = len, FirstTry = now, Last = i == count - 1,
                 });
             }
         }
+        var size = span.Length;
 
         lock (_lock)
         {
             // Back-pressure: wait for room, but always admit into an empty queue so one huge envelope cannot wedge it.
             var deadline = now + _o.SendTimeout;
-            while (_budget > 0 && _budget + copy.Length > _o.OutboundQueueBytes && !_stopped)
+            while (_budget > 0 && _budget + size > _o.OutboundQueueBytes && !_stopped)
             {
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero)
@@ -356,8 +398,8 @@ public sealed class RabbitMqTransport : IRemoteTransport
                     Monitor.Exit(_lock);
                     try
                     {
-                        Fail(TransportFailureKind.QueueFull, node, copy,
-                            $"outbound queue full ({_o.OutboundQueueBytes} bytes, cofusfl.cluster.outbound-queue) for {_o.SendTimeout.TotalSeconds:F0} s; envelope of {copy.Length} bytes for node {node} refused");
+                        Fail(TransportFailureKind.QueueFull, node, envelope,
+                            $"outbound queue full ({_o.OutboundQueueBytes} bytes, cofusfl.cluster.outbound-queue) for {_o.SendTimeout.TotalSeconds:F0} s; envelope of {size} bytes for node {node} refused");
                     }
                     finally { Monitor.Enter(_lock); }
                     return _deadLetters is not null;
@@ -373,7 +415,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
                 if (items.Count > 1) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(it.Body.AsSpan(10), transfer);
                 _queue.AddLast(it);
             }
-            _budget += copy.Length;
+            _budget += size;
             if (_budget > _peakBudget) _peakBudget = _budget;
         }
         _work.Release();
@@ -400,16 +442,17 @@ public sealed class RabbitMqTransport : IRemoteTransport
                     ulong tag;
                     try
                     {
-                        tag = await ch.GetNextPublishSequenceNumberAsync(token).ConfigureAwait(false);
                         lock (_lock)
                         {
                             if (_queue.First is null) break;
                             if (!ReferenceEquals(ch, _pub) || !_ready.Task.IsCompleted) continue;
                             item = _queue.First.Value;
                             _queue.RemoveFirst();
+                            // Only this loop publishes on the channel, so its delivery tags are 1, 2, 3, … in publish order.
+                            tag = ++_nextTag;
                             _unconfirmed.AddLast((tag, item));
                         }
-                        await ch.BasicPublishAsync(DataExchange, item.Node, mandatory: true, _props!, item.Body, token).ConfigureAwait(false);
+                        await ch.BasicPublishAsync(DataExchange, item.Node, mandatory: true, _props!, item.Body.AsMemory(0, item.Length), token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (token.IsCancellationRequested) { return; }
                     catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or ObjectDisposedException)
@@ -464,7 +507,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
         foreach (var item in done)
         {
             if (nack)
-                Finish(item, TransportFailureKind.Nacked, $"the broker refused (nacked) an envelope of {item.Envelope.Length} bytes for node {item.Node}");
+                Finish(item, TransportFailureKind.Nacked, $"the broker refused (nacked) an envelope of {item.Size} bytes for node {item.Node}");
             else if (item.Returned) OnUnroutable(item);
             else Finish(item, null, null);
         }
@@ -529,39 +572,39 @@ public sealed class RabbitMqTransport : IRemoteTransport
         _work.Release();
     }
 
-    /// <summary>One item is done: success counts when it is a whole envelope's last part; a failure is reported once per envelope.</summary>
-    private void Finish(Outgoing item, TransportFailureKind? failure, string? why)
+    /// <summary>
+    /// One item is done: success counts when it is a whole envelope's last part; a failure is reported once per envelope.
+    /// Bodies go back to the pool unless <paramref name="keepBodies"/> (at shutdown a publish may still be reading one).
+    /// </summary>
+    private void Finish(Outgoing item, TransportFailureKind? failure, string? why, bool keepBodies = false)
     {
         lock (_lock)
         {
             _budget -= item.Charge;
             Monitor.PulseAll(_lock);
         }
-        if (failure is { } k)
+        var t = item.Transfer;
+        if (failure is { } k && t is not { Failed: true })
         {
-            if (item.Last || item.Envelope.Length <= _o.ChunkSize) Fail(k, item.Node, item.Envelope, why!);
-            else lock (_lock) _failedTransfers.Add(item.Envelope);   // report when its last chunk finishes
-            return;
+            if (t is not null) t.Failed = true;   // reported once, with the first failed chunk
+            Fail(k, item.Node, item.Copy(_o.ChunkSize), why!);
         }
-        if (!item.Last) return;
-        bool earlier;
-        lock (_lock) earlier = _failedTransfers.Remove(item.Envelope);
-        if (earlier)
+        else if (failure is null && item.Last && t is not { Failed: true })
         {
-            Fail(TransportFailureKind.Unroutable, item.Node, item.Envelope, $"a chunk of an envelope of {item.Envelope.Length} bytes for node {item.Node} was lost; the envelope is incomplete");
-            return;
+            Interlocked.Increment(ref _sent);
+            Interlocked.Add(ref _bytesSent, item.Size);
         }
-        Interlocked.Increment(ref _sent);
-        Interlocked.Add(ref _bytesSent, item.Envelope.Length);
+        if (keepBodies) return;
+        if (t is null) System.Buffers.ArrayPool<byte>.Shared.Return(item.Body);
+        else
+        {
+            bool all;
+            lock (t) all = ++t.Done == t.Bodies.Count;
+            if (all) foreach (var b in t.Bodies) System.Buffers.ArrayPool<byte>.Shared.Return(b);
+        }
     }
 
-    private readonly HashSet<ReadOnlyMemory<byte>> _failedTransfers = new(new MemoryIdentity());
-
-    private sealed class MemoryIdentity : IEqualityComparer<ReadOnlyMemory<byte>>
-    {
-        public bool Equals(ReadOnlyMemory<byte> a, ReadOnlyMemory<byte> b) => a.Equals(b);
-        public int GetHashCode(ReadOnlyMemory<byte> m) => m.GetHashCode();
-    }
+    private static byte[] Rent(int n) => System.Buffers.ArrayPool<byte>.Shared.Rent(n);
 
     // ---------------------------------------------------------------- receiving
 
@@ -570,7 +613,11 @@ public sealed class RabbitMqTransport : IRemoteTransport
         var sender = e.BasicProperties.AppId ?? "";
         _reassembler!.Accept(sender, e.Body.Span, Deliver,
             why => Fail(TransportFailureKind.BadInbound, ActorAddress.NodeOf(sender.Split('#')[0]), ReadOnlyMemory<byte>.Empty, why));
-        try { await ch.BasicAckAsync(e.DeliveryTag, false).ConfigureAwait(false); }
+        // Acknowledge in batches (multiple): a quarter of the prefetch window keeps the broker streaming at a fraction of the frames.
+        // Deliveries left unacknowledged at the end only hold window space; they die with the exclusive queue.
+        if (++_unacked < Math.Max(1, _o.Prefetch / 4)) return;
+        _unacked = 0;
+        try { await ch.BasicAckAsync(e.DeliveryTag, multiple: true).ConfigureAwait(false); }
         catch (Exception x) when (x is AlreadyClosedException or OperationInterruptedException or IOException) { /* the delivery dies with the connection */ }
     }
 
@@ -683,8 +730,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
     {
         Interlocked.Increment(ref _failures);
         Report(why);
-        try { Failed?.Invoke(new TransportFailure(kind, node, why, envelope)); }
-        catch (Exception e) { Report($"a Failed handler threw: {e.Message}"); }
+        // The dead letter first: whoever reacts to the event finds it recorded.
         if (_deadLetters is { } system && envelope.Length > 0)
         {
             CoFUsfl.Actors.Protocol.Envelope? env = null;
@@ -692,6 +738,8 @@ public sealed class RabbitMqTransport : IRemoteTransport
             catch (InvalidProtocolBufferException) { /* not an envelope: record the bytes */ }
             system.RecordDeadLetter(new DeadLetter(env is null ? envelope.ToArray() : env, env?.Sender, env?.Recipient ?? node + "/?", why));
         }
+        try { Failed?.Invoke(new TransportFailure(kind, node, why, envelope)); }
+        catch (Exception e) { Report($"a Failed handler threw: {e.Message}"); }
     }
 
     private void Report(string text) => _log($"[cofusfl.cluster {(_selfId.Length > 0 ? _selfId : "transport")}] {_o.Mask(text)}");
@@ -708,7 +756,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
             _parked.Clear();
             Monitor.PulseAll(_lock);
         }
-        foreach (var it in all) Finish(it, TransportFailureKind.Stopped, $"envelope of {it.Envelope.Length} bytes for node {it.Node} not delivered: {why}");
+        foreach (var it in all) Finish(it, TransportFailureKind.Stopped, $"envelope of {it.Size} bytes for node {it.Node} not delivered: {why}", keepBodies: true);
     }
 
     /// <summary>

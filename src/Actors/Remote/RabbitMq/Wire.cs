@@ -17,9 +17,10 @@ internal static class Wire
     public const byte KindWhole = 1, KindChunk = 2;
     public const int WholeHeader = 10, ChunkHeader = 34;
 
-    public static byte[] Whole(ulong seq, ReadOnlySpan<byte> envelope)
+    /// <summary>A body for a whole envelope, in an array from <paramref name="alloc"/> (default: exact size) that may be longer than the body.</summary>
+    public static byte[] Whole(ulong seq, ReadOnlySpan<byte> envelope, Func<int, byte[]>? alloc = null)
     {
-        var body = new byte[WholeHeader + envelope.Length];
+        var body = (alloc ?? Exact)(WholeHeader + envelope.Length);
         body[0] = Magic;
         body[1] = KindWhole;
         BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(2), seq);
@@ -27,9 +28,10 @@ internal static class Wire
         return body;
     }
 
-    public static byte[] Chunk(ulong seq, ulong transfer, int index, int count, long total, ReadOnlySpan<byte> data)
+    /// <summary>A body for one chunk, in an array from <paramref name="alloc"/> (default: exact size) that may be longer than the body.</summary>
+    public static byte[] Chunk(ulong seq, ulong transfer, int index, int count, long total, ReadOnlySpan<byte> data, Func<int, byte[]>? alloc = null)
     {
-        var body = new byte[ChunkHeader + data.Length];
+        var body = (alloc ?? Exact)(ChunkHeader + data.Length);
         body[0] = Magic;
         body[1] = KindChunk;
         BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(2), seq);
@@ -40,6 +42,8 @@ internal static class Wire
         data.CopyTo(body.AsSpan(ChunkHeader));
         return body;
     }
+
+    private static byte[] Exact(int n) => new byte[n];
 
     /// <summary>Sequence number of a body (0 when the body is not one of ours).</summary>
     public static ulong SequenceOf(ReadOnlySpan<byte> body) =>
@@ -60,7 +64,8 @@ internal sealed class Reassembler(long maxMessageSize)
     private sealed class Partial
     {
         public required ulong Transfer;
-        public required byte[] Buffer;
+        public required byte[] Buffer;     // rented: longer than Length
+        public required int Length;
         public required int Count;
         public int Next;
         public long Filled;
@@ -96,7 +101,10 @@ internal sealed class Reassembler(long maxMessageSize)
         {
             case Wire.KindWhole:
                 if (_partial.Remove(sender, out var orphan))
+                {
                     fail($"transfer {orphan.Transfer} from {sender} lost chunks: {orphan.Next} of {orphan.Count} arrived before a new message");
+                    Release(orphan);
+                }
                 deliver(body[Wire.WholeHeader..]);
                 return;
             case Wire.KindChunk:
@@ -125,6 +133,7 @@ internal sealed class Reassembler(long maxMessageSize)
         {
             fail($"transfer {p.Transfer} from {sender} lost chunks: {p.Next} of {p.Count} arrived before transfer {transfer}");
             _partial.Remove(sender);
+            Release(p);
             p = null;
         }
         if (p is null)
@@ -139,13 +148,14 @@ internal sealed class Reassembler(long maxMessageSize)
                 fail($"transfer {transfer} from {sender} announces {total} bytes in {count} chunks; the limit is {maxMessageSize} bytes (cofusfl.cluster.max-message-size)");
                 return;
             }
-            p = new Partial { Transfer = transfer, Buffer = new byte[total], Count = count };
+            p = new Partial { Transfer = transfer, Buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)total), Length = (int)total, Count = count };
             _partial[sender] = p;
         }
-        if (index != p.Next || count != p.Count || total != p.Buffer.Length || p.Filled + data.Length > p.Buffer.Length)
+        if (index != p.Next || count != p.Count || total != p.Length || p.Filled + data.Length > p.Length)
         {
-            fail($"transfer {transfer} from {sender}: chunk {index}/{count} of {data.Length} bytes does not follow chunk {p.Next - 1} ({p.Filled} of {p.Buffer.Length} bytes filled)");
+            fail($"transfer {transfer} from {sender}: chunk {index}/{count} of {data.Length} bytes does not follow chunk {p.Next - 1} ({p.Filled} of {p.Length} bytes filled)");
             _partial.Remove(sender);
+            Release(p);
             return;
         }
         data.CopyTo(p.Buffer.AsSpan((int)p.Filled));
@@ -153,13 +163,15 @@ internal sealed class Reassembler(long maxMessageSize)
         p.Next++;
         if (p.Next < p.Count) return;
         _partial.Remove(sender);
-        if (p.Filled != p.Buffer.Length)
+        try
         {
-            fail($"transfer {transfer} from {sender} ended with {p.Filled} of {p.Buffer.Length} bytes");
-            return;
+            if (p.Filled != p.Length) fail($"transfer {transfer} from {sender} ended with {p.Filled} of {p.Length} bytes");
+            else deliver(p.Buffer.AsSpan(0, p.Length));
         }
-        deliver(p.Buffer);
+        finally { Release(p); }
     }
+
+    private static void Release(Partial p) => System.Buffers.ArrayPool<byte>.Shared.Return(p.Buffer);
 
     /// <summary>A sender (<c>name#incarnation</c>) left: its state is released before the next message. Any thread.</summary>
     public void Departed(string sender) => _departed.Enqueue(sender);
@@ -167,7 +179,11 @@ internal sealed class Reassembler(long maxMessageSize)
     private void Forget(string sender, Action<string> fail)
     {
         _lastSeq.Remove(sender);
-        if (_partial.Remove(sender, out var p)) fail($"transfer {p.Transfer} from {sender} abandoned at chunk {p.Next} of {p.Count}: the sender left");
+        if (_partial.Remove(sender, out var p))
+        {
+            fail($"transfer {p.Transfer} from {sender} abandoned at chunk {p.Next} of {p.Count}: the sender left");
+            Release(p);
+        }
     }
 }
 
