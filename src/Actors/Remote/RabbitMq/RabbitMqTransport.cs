@@ -113,6 +113,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
             MaxInboundMessageBodySize = (uint)Math.Min(int.MaxValue, options.ChunkSize + Wire.ChunkHeader + 4096L),
             ClientProvidedName = "cofusfl",
         };
+        if (options.Uri.Scheme == "amqp") _factory.SocketFactory = family => new ReadAheadTcpClient(family);
     }
 
     /// <summary>
