@@ -56,6 +56,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
     private Task? _publisher, _ticker;
     private ulong _heartbeatSeq, _nextTag;
     private int _unacked;
+    private readonly object _heartbeatGate = new();
     private DateTime _connectedAt = DateTime.UtcNow;
     private long _sent, _received, _bytesSent, _reconnects, _failures;
 
@@ -639,8 +640,12 @@ public sealed class RabbitMqTransport : IRemoteTransport
             Name = _self.Name, Incarnation = _self.Incarnation, Kind = kind, Role = _o.Role,
             CpuSlots = (uint)_o.Capacity.CpuSlots, Gpus = (uint)_o.Capacity.Gpus, Sequence = Interlocked.Increment(ref _heartbeatSeq),
         };
-        try { ch.BasicPublishAsync(MembershipExchange, "", hb.ToByteArray()).AsTask().Wait(TimeSpan.FromSeconds(5)); }
-        catch (Exception) { /* lost with the connection; the next heartbeat after reconnecting announces us again */ }
+        // One heartbeat at a time on the control channel (the ticker and join answers both publish).
+        lock (_heartbeatGate)
+        {
+            try { ch.BasicPublishAsync(MembershipExchange, "", hb.ToByteArray()).AsTask().Wait(TimeSpan.FromSeconds(5)); }
+            catch (Exception) { /* lost with the connection; the next heartbeat after reconnecting announces us again */ }
+        }
     }
 
     private void OnHeartbeat(ReadOnlySpan<byte> body)
