@@ -253,7 +253,9 @@ public sealed class RabbitMqTransport : IRemoteTransport
 
     private void OnConnectionLost(IConnection conn, ShutdownEventArgs e)
     {
-        if (_stopped || conn != _conn || e.Initiator == ShutdownInitiator.Application) return;
+        // Our own shutdown sets _stopped first; any other closing (the broker, the network, or our abort of a connection
+        // whose publishing channel died) is a loss to recover from.
+        if (_stopped || conn != _conn) return;
         if (Interlocked.Exchange(ref _reconnecting, 1) != 0) return;
         lock (_lock) if (_ready.Task.IsCompleted) _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Report($"connection to {_o.SafeUri} lost ({_o.Mask(e.ReplyText)}); reconnecting for up to {_o.ReconnectFor.TotalSeconds:F0} s");
@@ -271,7 +273,9 @@ public sealed class RabbitMqTransport : IRemoteTransport
             try
             {
                 var conn = await OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
+                var lost = _conn;
                 _conn = conn;
+                lost?.Dispose();
                 try { await OpenChannelsAsync(conn, _stop.Token).ConfigureAwait(false); }
                 catch { await SafeCloseAsync(conn).ConfigureAwait(false); throw; }
                 conn.ConnectionShutdownAsync += (_, e) => { OnConnectionLost(conn, e); return Task.CompletedTask; };
@@ -332,7 +336,15 @@ public sealed class RabbitMqTransport : IRemoteTransport
         Membership = new ClusterMembership(localNode, _o.UnreachableAfter);
         Membership.Changed += OnMemberChanged;
         var conn = _conn ?? throw new InvalidOperationException("not connected: create the transport with RabbitMqTransport.ConnectAsync");
-        OpenChannelsAsync(conn, _stop.Token).GetAwaiter().GetResult();
+        try { OpenChannelsAsync(conn, _stop.Token).GetAwaiter().GetResult(); }
+        catch
+        {
+            // The system that called Start will not exist to dispose us: release the connection now.
+            _stopped = true;
+            SafeCloseAsync(conn).GetAwaiter().GetResult();
+            _conn = null;
+            throw;
+        }
         conn.ConnectionShutdownAsync += (_, e) => { OnConnectionLost(conn, e); return Task.CompletedTask; };
         _ready.TrySetResult();
         _publisher = Task.Run(PublishLoopAsync);
