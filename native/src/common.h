@@ -3,6 +3,8 @@
 // cf_last_error(): no input from C# may crash the process.
 #pragma once
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/Parallel.h>
 #include <cstdint>
 #include <string>
 
@@ -13,9 +15,15 @@ typedef at::Generator* GenH;
 
 void cf_set_error(const std::string& message);
 
+// Every calling thread (any .NET thread) gets libtorch's intra-op thread count before its first op.
+// libtorch sets OpenMP's per-thread count lazily, only on its first at::parallel_for; oneDNN's OpenMP
+// regions (convolutions) that ran earlier used libgomp's default (all cores) instead, so the first
+// steps of a run summed in a different order than the rest: not bit-reproducible.
+#define CF_INIT_THREADS() at::internal::lazy_init_num_threads()
+
 // Wraps a body returning a handle: nullptr on error.
 #define CF_TENSOR(...)                                              \
-  try { return new at::Tensor(__VA_ARGS__); }                               \
+  try { CF_INIT_THREADS(); return new at::Tensor(__VA_ARGS__); }            \
   catch (const c10::Error& e) { cf_set_error(e.what_without_backtrace()); } \
   catch (const std::exception& e) { cf_set_error(e.what()); }        \
   catch (...) { cf_set_error("unknown native error"); }              \
@@ -23,7 +31,7 @@ void cf_set_error(const std::string& message);
 
 // Wraps a statement block: returns 0 on success, -1 on error.
 #define CF_STATUS(...)                                             \
-  try { __VA_ARGS__; return 0; }                                           \
+  try { CF_INIT_THREADS(); __VA_ARGS__; return 0; }                        \
   catch (const c10::Error& e) { cf_set_error(e.what_without_backtrace()); } \
   catch (const std::exception& e) { cf_set_error(e.what()); }        \
   catch (...) { cf_set_error("unknown native error"); }              \

@@ -4,6 +4,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/cuda.h>
+#include <sstream>
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
@@ -27,12 +28,18 @@ CF_API TensorH cf_pixel_shuffle(TensorH x, int64_t r, int inverse) {
 CF_API TensorH cf_interpolate(TensorH x, int64_t h, int64_t w, double sh, double sw, int mode) {
   CF_TENSOR(([&]() -> at::Tensor {
     std::vector<int64_t> size;
+    // Given a scale factor, PyTorch's F.interpolate (recompute_scale_factor=None) maps coordinates with
+    // 1/scale, not with in/out sizes: pass the scales on so non-integer factors sample the same points.
+    c10::optional<double> sch, scw;
     if (h > 0) size = {h, w};
-    else size = {(int64_t)std::floor(x->size(2) * sh), (int64_t)std::floor(x->size(3) * sw)};
+    else {
+      size = {(int64_t)std::floor(x->size(2) * sh), (int64_t)std::floor(x->size(3) * sw)};
+      sch = sh; scw = sw;
+    }
     switch (mode) {
-      case 0: return at::upsample_nearest2d(*x, size);
-      case 1: return at::upsample_bilinear2d(*x, size, false);
-      case 2: return at::upsample_bicubic2d(*x, size, false);
+      case 0: return at::upsample_nearest2d(*x, size, sch, scw);
+      case 1: return at::upsample_bilinear2d(*x, size, false, sch, scw);
+      case 2: return at::upsample_bicubic2d(*x, size, false, sch, scw);
       default: throw std::invalid_argument("interpolate: unknown mode");
     }
   })())
@@ -104,7 +111,18 @@ CF_API int cf_grad(TensorH t, TensorH* out) {
     *out = g.defined() ? new at::Tensor(g) : nullptr;
   })
 }
-CF_API int cf_set_grad(TensorH t, TensorH g) { CF_STATUS(t->mutable_grad() = g ? *g : at::Tensor()) }
+// As PyTorch's `.grad =` setter: the gradient must match the tensor's shape, dtype and device.
+CF_API int cf_set_grad(TensorH t, TensorH g) {
+  CF_STATUS({
+    if (g && (g->sizes() != t->sizes() || g->scalar_type() != t->scalar_type() || g->device() != t->device())) {
+      std::ostringstream os;
+      os << "assigned grad of shape " << g->sizes() << ", " << g->scalar_type() << " on " << g->device()
+         << " to a tensor of shape " << t->sizes() << ", " << t->scalar_type() << " on " << t->device();
+      throw std::invalid_argument(os.str());
+    }
+    t->mutable_grad() = g ? *g : at::Tensor();
+  })
+}
 
 // ---- fused optimizer steps (PyTorch's formulas; one native call per parameter)
 CF_API int cf_adam_step(TensorH p, TensorH exp_avg, TensorH exp_avg_sq, double lr, double beta1, double beta2,

@@ -3,11 +3,15 @@ namespace CoFUsfl.Actors;
 /// <summary>What an actor can do besides handling its message: its identity, the current sender, children, watch, behaviour, timers, time.</summary>
 public interface IActorContext
 {
+    /// <summary>This actor.</summary>
     ActorRef Self { get; }
     /// <summary>Sender of the message being handled (null when sent from outside any actor).</summary>
     ActorRef? Sender { get; }
+    /// <summary>The supervisor (null for the guardian).</summary>
     ActorRef? Parent { get; }
+    /// <summary>The system this actor lives in.</summary>
     ActorSystem System { get; }
+    /// <summary>Live children (a snapshot).</summary>
     IReadOnlyCollection<ActorRef> Children { get; }
 
     /// <summary>Creates a child actor (name null = generated).</summary>
@@ -16,6 +20,7 @@ public interface IActorContext
     void Stop(ActorRef actor);
     /// <summary>Delivers <see cref="Terminated"/> when <paramref name="actor"/> stops (at once if it already has).</summary>
     ActorRef Watch(ActorRef actor);
+    /// <summary>Stops watching; no <see cref="Terminated"/> will follow.</summary>
     ActorRef Unwatch(ActorRef actor);
 
     /// <summary>Replaces the current behaviour (or pushes it when <paramref name="discardOld"/> is false).</summary>
@@ -23,6 +28,7 @@ public interface IActorContext
     /// <summary>Returns to the previous behaviour (the actor's own <c>OnReceive</c> at the bottom).</summary>
     void Unbecome();
 
+    /// <summary>Timers that send messages to this actor.</summary>
     ITimerScheduler Timers { get; }
 
     /// <summary>Now on the system's clock, including time charged so far by the current handler.</summary>
@@ -48,13 +54,16 @@ public abstract class Actor
 {
     private readonly ActorCell _cell;
 
+    /// <summary>Binds the instance to the cell that is creating it.</summary>
     protected Actor()
     {
         _cell = ActorCell.Constructing
                 ?? throw new InvalidOperationException("actors are created by ActorSystem.ActorOf / Context.ActorOf through Props, not with new");
     }
 
+    /// <summary>What this actor can do besides handling its message.</summary>
     protected IActorContext Context => _cell;
+    /// <summary>This actor.</summary>
     protected ActorRef Self => _cell.Self;
     /// <summary>Sender of the current message; null when it came from outside any actor.</summary>
     protected ActorRef? Sender => _cell.CurrentSender;
@@ -133,6 +142,7 @@ public abstract class ReceiveActor : Actor
         if (!_configuring) throw new InvalidOperationException("Receive<T> is called in the constructor or inside Become(...)");
     }
 
+    /// <summary>Runs the first matching handler.</summary>
     protected internal sealed override void OnReceive(object message)
     {
         _configuring = false;

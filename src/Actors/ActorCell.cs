@@ -31,6 +31,7 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
     private volatile bool _suspended = true;   // until Create has run
     private volatile int _lifecycle;
     private long _charged, _chargedTotal;
+    private readonly TimeSpan _blockWait;
 
     public ActorCell(ActorSystem system, Props props, ActorCell? parent, string address)
     {
@@ -39,6 +40,7 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
         _parent = parent;
         _mailboxOptions = props.Mailbox ?? system.Options.DefaultMailbox;
         _mailbox = new Mailbox(_mailboxOptions.Capacity);
+        if (_mailboxOptions.Capacity > 0 && _mailboxOptions.Overflow == OverflowStrategy.Block && !system.IsVirtual) _blockWait = _mailboxOptions.PushTimeout;
         Self = new LocalActorRef(address, system, this);
         Role = props.Role ?? ActorAddress.DefaultRole(Self.Name);
         Rank = system.RankOf(address);
@@ -75,12 +77,9 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
             _system.DeadLetterOf(d, Self, "recipient terminated");
             return false;
         }
-        var wait = applyOverflow && _mailboxOptions.Overflow == OverflowStrategy.Block && !_system.IsVirtual
-            ? _mailboxOptions.PushTimeout : TimeSpan.Zero;
-        if (!_mailbox.TryEnqueue(d, wait))
+        if (!_mailbox.TryEnqueue(d, applyOverflow ? _blockWait : TimeSpan.Zero))
         {
-            if (applyOverflow && _mailboxOptions.Overflow != OverflowStrategy.DropNew && (_mailboxOptions.Overflow == OverflowStrategy.Fail || _system.IsVirtual))
-                throw new MailboxFullException(Self.Address);
+            if (applyOverflow && _mailboxOptions.Overflow == OverflowStrategy.Fail) throw new MailboxFullException(Self.Address);
             _system.DeadLetterOf(d, Self, "mailbox full");
             return false;
         }
@@ -101,7 +100,10 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
 
     private void Schedule()
     {
-        if (Interlocked.CompareExchange(ref _scheduleState, Scheduled, Idle) == Idle)
+        // Read before CAS: while the actor is scheduled (the common case under load) the producer does not take
+        // ownership of the consumer's cache line. The fence orders our enqueue before the read; EndTurn mirrors it.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _scheduleState) == Idle && Interlocked.CompareExchange(ref _scheduleState, Scheduled, Idle) == Idle)
             _system.Engine.Dispatch(this);
     }
 

@@ -16,7 +16,9 @@ public abstract class ActorRef : IEquatable<ActorRef>
 
     /// <summary><c>node/path</c>, e.g. <c>local/user/client-17</c>.</summary>
     public string Address { get; }
+    /// <summary>The node part of the address.</summary>
     public string Node => ActorAddress.NodeOf(Address);
+    /// <summary>The last path segment.</summary>
     public string Name => ActorAddress.NameOf(Address);
     internal ActorSystem System { get; }
 
@@ -25,6 +27,23 @@ public abstract class ActorRef : IEquatable<ActorRef>
 
     /// <summary>The local actor whose link carries traffic to and from this reference (null for remote or system references).</summary>
     internal abstract ActorCell? Endpoint { get; }
+
+    private sealed record StatsCache(string RecipientRole, string Type, TrafficStats Stats);
+    private StatsCache? _statsCache;
+
+    /// <summary>
+    /// Counters of traffic from this actor: a one-entry cache keyed by reference (roles and type names are the same
+    /// string instances message after message), so a steady stream skips the dictionary. Safe from any thread:
+    /// the entry is immutable and replaced atomically.
+    /// </summary>
+    internal TrafficStats StatsTo(string recipientRole, string type, TrafficCounters counters)
+    {
+        var c = _statsCache;
+        if (c is not null && ReferenceEquals(c.RecipientRole, recipientRole) && ReferenceEquals(c.Type, type)) return c.Stats;
+        var s = counters.For(Role, recipientRole, type);
+        _statsCache = new StatsCache(recipientRole, type, s);
+        return s;
+    }
 
     /// <summary>Protobuf size of this address as an envelope string field (tag + length + UTF-8), cached.</summary>
     internal int AddressFieldSize => _addressFieldSize >= 0 ? _addressFieldSize : _addressFieldSize = ActorAddress.Utf8FieldSize(Address);
@@ -49,11 +68,17 @@ public abstract class ActorRef : IEquatable<ActorRef>
     /// <summary>Hands a message that has passed the network layer to its destination (mailbox, promise, transport).</summary>
     internal abstract bool DeliverLocal(object message, ActorRef? sender, bool throwOnFull);
 
+    /// <summary>Same address.</summary>
     public bool Equals(ActorRef? other) => other is not null && string.Equals(Address, other.Address, StringComparison.Ordinal);
+    /// <summary>Same address.</summary>
     public override bool Equals(object? obj) => obj is ActorRef r && Equals(r);
+    /// <summary>Hash of the address.</summary>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Address);
+    /// <summary>The address.</summary>
     public override string ToString() => Address;
+    /// <summary>Same address (or both null).</summary>
     public static bool operator ==(ActorRef? a, ActorRef? b) => a is null ? b is null : a.Equals(b);
+    /// <summary>Different addresses.</summary>
     public static bool operator !=(ActorRef? a, ActorRef? b) => !(a == b);
 }
 
@@ -76,7 +101,7 @@ internal sealed class RemoteActorRef : ActorRef
     private readonly string _role;
 
     public RemoteActorRef(string address, ActorSystem system) : base(address, system) =>
-        _role = ActorAddress.DefaultRole(ActorAddress.NameOf(address));
+        _role = ActorAddress.RoleOf(address);
 
     public override string Role => _role;
     internal override ActorCell? Endpoint => null;

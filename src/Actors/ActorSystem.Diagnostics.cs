@@ -28,7 +28,7 @@ public sealed partial class ActorSystem
                 _recentDeadLetters.Enqueue(dl);
                 while (_recentDeadLetters.Count > Options.DeadLetterHistory) _recentDeadLetters.Dequeue();
             }
-        if (log && _log is not null)
+        if (log && Logging)
             Log(new ActorEvent(Engine.NowTicks, "drop", dl.Sender, dl.Recipient, 0, dl.Message.GetType().Name, 0, null, dl.Reason));
         DeadLetterRecorded?.Invoke(dl);
     }
@@ -38,8 +38,8 @@ public sealed partial class ActorSystem
         var message = d.Message;
         if (message is Traced t)
         {
-            if (t.Stats is { } s) Interlocked.Increment(ref s.DeadLettered);
-            if (_log is not null) Log(new ActorEvent(Engine.NowTicks, "drop", d.Sender?.Address, recipient.Address, t.Id, t.Type, t.Size, null, reason));
+            if (t.Stats is { } s) s.Add(Ctr.DeadLettered);
+            if (Logging) Log(new ActorEvent(Engine.NowTicks, "drop", d.Sender?.Address, recipient.Address, t.Id, t.Type, t.Size, null, reason));
             RecordDeadLetter(new DeadLetter(t.Message, d.Sender?.Address, recipient.Address, reason), log: false);
             return;
         }
@@ -47,18 +47,32 @@ public sealed partial class ActorSystem
         RecordDeadLetter(new DeadLetter(message, d.Sender?.Address, recipient.Address, reason));
     }
 
-    internal void Log(in ActorEvent e) => _log?.Write(e);
+    /// <summary>
+    /// Every event the log would record (send, deliver, drop, fault, lifecycle), raised on the thread that produced it,
+    /// whether or not a log file is configured: a hook for live metrics. Subscribe before traffic starts. Keep handlers
+    /// short and do not send messages from them. (A real-time system with no counters, log, links, faults or serialization
+    /// configured takes a direct path that records no per-message events.)
+    /// </summary>
+    public event Action<ActorEvent>? EventRecorded;
+
+    private bool Logging => _log is not null || EventRecorded is not null;
+
+    internal void Log(in ActorEvent e)
+    {
+        _log?.Write(e);
+        EventRecorded?.Invoke(e);
+    }
 
     internal void LogLifecycle(string kind, ActorCell cell, string detail)
     {
-        if (_log is not null) Log(new ActorEvent(Engine.NowTicks, kind, null, cell.Self.Address, 0, null, 0, null, detail));
+        if (Logging) Log(new ActorEvent(Engine.NowTicks, kind, null, cell.Self.Address, 0, null, 0, null, detail));
     }
 
     internal void RecordCrash(ActorCell cell, CrashMode mode, string how)
     {
         var kind = mode == CrashMode.Stop ? "crash-stop" : "crash-restart";
         Traffic.CountFault(kind);
-        if (_log is not null) Log(new ActorEvent(Engine.NowTicks, "fault", null, cell.Self.Address, 0, null, 0, kind, how));
+        if (Logging) Log(new ActorEvent(Engine.NowTicks, "fault", null, cell.Self.Address, 0, null, 0, kind, how));
     }
 
     /// <summary>Flushes the event log (it is also flushed at <see cref="Dispose"/>).</summary>

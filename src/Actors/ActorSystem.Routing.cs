@@ -14,6 +14,31 @@ public sealed partial class ActorSystem
     private static int TypeFieldSize(MessageDescriptor d) =>
         TypeFieldSizes.GetOrAdd(d, static x => ActorAddress.Utf8FieldSize(x.FullName));
 
+    [ThreadStatic] private static IdBlock? t_ids;
+
+    private sealed class IdBlock
+    {
+        public ActorSystem? Owner;
+        public ulong Next, End;
+    }
+
+    /// <summary>
+    /// Message ids, unique per system. Virtual time counts one by one (deterministic: one thread). Real time hands each
+    /// thread blocks of 1024, so senders on different cores do not contend on one counter.
+    /// </summary>
+    private ulong NextMessageId()
+    {
+        if (IsVirtual) return (ulong)Interlocked.Increment(ref _nextMessageId);
+        var b = t_ids ??= new IdBlock();
+        if (b.Owner != this || b.Next == b.End)
+        {
+            b.Owner = this;
+            b.End = (ulong)Interlocked.Add(ref _nextMessageId, 1024) + 1;
+            b.Next = b.End - 1024;
+        }
+        return b.Next++;
+    }
+
     /// <summary>Entry of every Tell. Returns false when the message became a dead letter at once.</summary>
     internal bool Send(ActorRef recipient, object message, ActorRef? sender, ulong correlationId, bool throwOnFull)
     {
@@ -38,9 +63,9 @@ public sealed partial class ActorSystem
         var useLinks = Links is not null && !selfSend && proto is not null;
 
         // Local plain objects in real time are not traffic: nothing to account, nothing to delay.
-        if (proto is null && !IsVirtual && _log is null && !useLinks) return recipient.DeliverLocal(message, sender, throwOnFull);
+        if (proto is null && !IsVirtual && !Logging && !useLinks) return recipient.DeliverLocal(message, sender, throwOnFull);
 
-        var id = (ulong)Interlocked.Increment(ref _nextMessageId);
+        var id = NextMessageId();
         string type;
         var size = 0;
         TrafficStats? stats = null;
@@ -52,13 +77,13 @@ public sealed partial class ActorSystem
                 TypeFieldSize(descriptor), proto.CalculateSize());
             if (Options.CountTraffic)
             {
-                stats = Traffic.For(sender?.Role ?? "external", recipient.Role, type);
-                Interlocked.Increment(ref stats.MessagesSent);
-                Interlocked.Add(ref stats.BytesSent, size);
+                stats = sender is null ? Traffic.For("external", recipient.Role, type) : sender.StatsTo(recipient.Role, type, Traffic);
+                stats.Add(Ctr.MessagesSent);
+                stats.Add(Ctr.BytesSent, size);
             }
         }
         else type = message.GetType().Name;
-        if (_log is not null && Options.LogSends)
+        if (Logging && Options.LogSends)
             Log(new ActorEvent(depart, "send", sender?.Address, recipient.Address, id, type, size, null, null));
 
         var arrival = depart;
@@ -68,7 +93,10 @@ public sealed partial class ActorSystem
         var corruptSeed = 0UL;
         if (useLinks)
         {
-            var plan = Links!.Decide(sender?.Address ?? "", sender?.Role ?? "external", recipient.Address, recipient.Role, depart, size, stats, id, type);
+            // Links belong to actors: an Ask promise sends and receives over its asking actor's link.
+            var fromLink = fromEndpoint?.Self ?? sender;
+            var toLink = recipient.Endpoint?.Self ?? recipient;
+            var plan = Links!.Decide(fromLink?.Address ?? "", fromLink?.Role ?? "external", toLink.Address, toLink.Role, depart, size, stats, id, type);
             if (plan.Dropped) return true;   // the sender of a lost message learns nothing, as on a real network
             arrival = plan.Arrival;
             duplicate = plan.Duplicate;
@@ -115,7 +143,7 @@ public sealed partial class ActorSystem
             RecordDeadLetter(new DeadLetter(m, sender?.Address, recipient.Address, $"{m.GetType().Name} is not a Protobuf message and cannot leave the node"));
             return false;
         }
-        var id = message is Traced t ? t.Id : (ulong)Interlocked.Increment(ref _nextMessageId);
+        var id = message is Traced t ? t.Id : NextMessageId();
         return TransportSend(recipient, EnvelopeCodec.Encode(sender?.Address ?? "", recipient.Address, id, correlationId, proto), sender, m);
     }
 
@@ -150,12 +178,12 @@ public sealed partial class ActorSystem
     {
         Traffic.CountRejection(reason);
         if (stats is null && env is not null && Options.CountTraffic)
-            stats = Traffic.For(env.Sender.Length == 0 ? "external" : ActorAddress.DefaultRole(ActorAddress.NameOf(env.Sender)),
-                ActorAddress.DefaultRole(ActorAddress.NameOf(env.Recipient)), env.PayloadType);
+            stats = Traffic.For(env.Sender.Length == 0 ? "external" : ActorAddress.RoleOf(env.Sender),
+                ActorAddress.RoleOf(env.Recipient), env.PayloadType);
         if (stats is not null)
         {
-            if (corrupt) Interlocked.Increment(ref stats.CorruptDetected);
-            Interlocked.Increment(ref stats.Rejected);
+            if (corrupt) stats.Add(Ctr.CorruptDetected);
+            stats.Add(Ctr.Rejected);
         }
         Log(new ActorEvent(Engine.NowTicks, corrupt ? "corrupt-detected" : "drop", NullIfEmpty(env?.Sender), NullIfEmpty(env?.Recipient),
             env?.MessageId ?? 0, NullIfEmpty(env?.PayloadType), size, null, $"{reason}: {detail}"));
@@ -170,10 +198,10 @@ public sealed partial class ActorSystem
     {
         if (t.Stats is { } s)
         {
-            Interlocked.Increment(ref s.MessagesDelivered);
-            Interlocked.Add(ref s.BytesDelivered, t.Size);
+            s.Add(Ctr.MessagesDelivered);
+            s.Add(Ctr.BytesDelivered, t.Size);
         }
-        if (_log is not null)
+        if (Logging)
             Log(new ActorEvent(Engine.NowTicks, "deliver", sender?.Address, cell?.Self.Address ?? address, t.Id, t.Type, t.Size, null, null));
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class ActorSystem : IDisposable
         if (faults is not null || network is not null) Links = new LinkLayer(this, faults, network);
         _plain = !IsVirtual && !options.CountTraffic && _log is null && Links is null && !options.SerializeMessages;
         DeadLetters = new DeadLetterActorRef($"{Node.Name}/deadLetters", this);
-        _guardian = new ActorCell(this, Props.Create(static () => new GuardianActor()) with { SupervisorStrategy = options.GuardianStrategy ?? SupervisorStrategy.Default },
+        _guardian = new ActorCell(this, Props.Create(static () => new GuardianActor()) with { SupervisorStrategy = options.GuardianStrategy ?? options.Supervision.ToStrategy() },
             null, $"{Node.Name}/user");
         Register(_guardian);
         _guardian.Start();
@@ -43,9 +43,11 @@ public sealed partial class ActorSystem : IDisposable
     /// <summary>Creates and starts a system.</summary>
     public static ActorSystem Create(ActorSystemOptions? options = null) => new(options ?? new ActorSystemOptions());
 
+    /// <summary>The options the system was created with.</summary>
     public ActorSystemOptions Options { get; }
     /// <summary>This node's name and incarnation.</summary>
     public NodeId Node { get; }
+    /// <summary>True when the system runs on the virtual clock.</summary>
     public bool IsVirtual { get; }
     internal Engine Engine { get; }
     internal LinkLayer? Links { get; }
@@ -126,7 +128,7 @@ public sealed partial class ActorSystem : IDisposable
         var tcs = new TaskCompletionSource<T>(IsVirtual ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         var owner = ActorCell.Current;
         var id = Interlocked.Increment(ref _askCounter);
-        var promise = new PromiseActorRef<T>($"{Node.Name}/temp/ask-{id}", this, owner, tcs);
+        var promise = new PromiseActorRef<T>($"{Node.Name}/temp/{owner?.Role ?? "external"}/{id}", this, owner, tcs);
         _temp[promise.Address] = promise;
         promise.ArmTimeout((owner?.NowTicks ?? Engine.NowTicks) + t.Ticks, t, target.Address);
         try

@@ -8,6 +8,7 @@ namespace CoFUsfl.Actors;
 /// </summary>
 public readonly record struct NodeId(string Name, ulong Incarnation)
 {
+    /// <summary><c>name#incarnation</c>.</summary>
     public override string ToString() => $"{Name}#{Incarnation}";
 }
 
@@ -52,6 +53,22 @@ public static class ActorAddress
         while (end > 0 && char.IsAsciiDigit(name[end - 1])) end--;
         if (end < name.Length && end > 0 && (name[end - 1] == '-' || name[end - 1] == '_')) end--;
         return end == 0 ? name : name[..end];
+    }
+
+    /// <summary>
+    /// Role of an actor known only by address (a remote one): the default role of its name, except for Ask
+    /// promises (<c>node/temp/ROLE/ID</c>), which carry the role of the asking actor in their path.
+    /// </summary>
+    public static string RoleOf(string address)
+    {
+        var path = PathOf(address);
+        if (path.StartsWith("temp/", StringComparison.Ordinal))
+        {
+            var rest = path[5..];
+            var slash = rest.IndexOf('/');
+            if (slash > 0) return rest[..slash];
+        }
+        return DefaultRole(NameOf(address));
     }
 
     /// <summary>Stable 64-bit FNV-1a hash of a string's UTF-16 units (string.GetHashCode is randomized per process).</summary>

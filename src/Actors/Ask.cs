@@ -57,6 +57,7 @@ internal sealed class PromiseActorRef<T> : ActorRef
 /// <summary>A remote actor answered an Ask with a <see cref="Protocol.StatusFailure"/>.</summary>
 public sealed class RemoteFailureException(string type, string message) : Exception($"{type}: {message}")
 {
+    /// <summary>Exception type name on the remote side.</summary>
     public string RemoteType { get; } = type;
 }
 

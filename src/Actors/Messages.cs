@@ -6,6 +6,7 @@ public sealed record Terminated(ActorRef Actor);
 /// <summary>Command: stop after processing the messages that precede this one.</summary>
 public sealed class PoisonPill
 {
+    /// <summary>The one instance.</summary>
     public static PoisonPill Instance { get; } = new();
     private PoisonPill() { }
 }
@@ -13,6 +14,7 @@ public sealed class PoisonPill
 /// <summary>Command: fail with <see cref="ActorKilledException"/> (the supervisor decides what follows).</summary>
 public sealed class Kill
 {
+    /// <summary>The one instance.</summary>
     public static Kill Instance { get; } = new();
     private Kill() { }
 }

@@ -5,6 +5,7 @@ public sealed record Props
 {
     private Props(Func<Actor> factory) => Factory = factory;
 
+    /// <summary>Builds one instance (called again on every restart).</summary>
     public Func<Actor> Factory { get; }
     /// <summary>null = the system's default mailbox.</summary>
     public MailboxOptions? Mailbox { get; init; }
@@ -19,7 +20,10 @@ public sealed record Props
     /// <summary>Props for a type with a public parameterless constructor.</summary>
     public static Props Create<T>() where T : Actor, new() => new(static () => new T());
 
+    /// <summary>A copy with another mailbox.</summary>
     public Props WithMailbox(MailboxOptions mailbox) => this with { Mailbox = mailbox };
+    /// <summary>A copy with another role.</summary>
     public Props WithRole(string role) => this with { Role = role };
+    /// <summary>A copy with another strategy for the children.</summary>
     public Props WithSupervisorStrategy(SupervisorStrategy strategy) => this with { SupervisorStrategy = strategy };
 }

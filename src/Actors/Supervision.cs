@@ -30,6 +30,7 @@ public sealed record RestartBackoff(TimeSpan Min, TimeSpan Max, double Factor = 
 /// </summary>
 public abstract class SupervisorStrategy
 {
+    /// <summary>Strategy with a retry budget, a decider (default: restart) and an optional back-off.</summary>
     protected SupervisorStrategy(int maxRetries, TimeSpan? within, Func<Exception, Directive>? decider, RestartBackoff? backoff)
     {
         MaxRetries = maxRetries;
@@ -42,7 +43,9 @@ public abstract class SupervisorStrategy
     public int MaxRetries { get; }
     /// <summary>Window of <see cref="MaxRetries"/>; null = the actor's lifetime.</summary>
     public TimeSpan? Within { get; }
+    /// <summary>Maps a failure to a directive.</summary>
     public Func<Exception, Directive> Decider { get; }
+    /// <summary>Delay between restarts; null = restart at once.</summary>
     public RestartBackoff? Backoff { get; }
 
     /// <summary>True when the directive applies to every child of the supervisor, not only the failed one.</summary>
@@ -60,6 +63,7 @@ public sealed class OneForOneStrategy(int maxRetries = -1, TimeSpan? within = nu
     Func<Exception, Directive>? decider = null, RestartBackoff? backoff = null)
     : SupervisorStrategy(maxRetries, within, decider, backoff)
 {
+    /// <summary>False: one-for-one.</summary>
     public override bool AppliesToAllChildren => false;
 }
 
@@ -68,6 +72,7 @@ public sealed class AllForOneStrategy(int maxRetries = -1, TimeSpan? within = nu
     Func<Exception, Directive>? decider = null, RestartBackoff? backoff = null)
     : SupervisorStrategy(maxRetries, within, decider, backoff)
 {
+    /// <summary>True: all-for-one.</summary>
     public override bool AppliesToAllChildren => true;
 }
 
@@ -89,5 +94,37 @@ internal sealed class ChildRestartStats
         if (Count == 0) WindowStartTicks = nowTicks;
         Count++;
         return s.MaxRetries < 0 || Count <= s.MaxRetries;
+    }
+}
+
+/// <summary>
+/// Configuration-shaped supervision (what HOCON maps onto): one directive for every failure, a retry budget, and an
+/// optional exponential back-off. Code that needs a per-exception decider builds a <see cref="SupervisorStrategy"/> instead.
+/// </summary>
+public sealed record SupervisionOptions
+{
+    /// <summary>Directive for every failure.</summary>
+    public Directive OnFailure { get; init; } = Directive.Restart;
+    /// <summary>Negative = unlimited.</summary>
+    public int MaxRetries { get; init; } = -1;
+    /// <summary>Window of <see cref="MaxRetries"/>; null = the actor's lifetime.</summary>
+    public TimeSpan? Within { get; init; }
+    /// <summary>Zero = restart at once.</summary>
+    public TimeSpan BackoffMin { get; init; }
+    /// <summary>Longest back-off.</summary>
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Growth of the back-off per restart.</summary>
+    public double BackoffFactor { get; init; } = 2.0;
+    /// <summary>All children share the fate of the failed one (all-for-one) instead of one-for-one.</summary>
+    public bool AllForOne { get; init; }
+
+    /// <summary>The equivalent strategy.</summary>
+    public SupervisorStrategy ToStrategy()
+    {
+        var directive = OnFailure;
+        var backoff = BackoffMin > TimeSpan.Zero ? new RestartBackoff(BackoffMin, BackoffMax, BackoffFactor) : null;
+        return AllForOne
+            ? new AllForOneStrategy(MaxRetries, Within, _ => directive, backoff)
+            : new OneForOneStrategy(MaxRetries, Within, _ => directive, backoff);
     }
 }

@@ -71,7 +71,7 @@ public static class CliConfig
             var valueText = define[(eq + 1)..];
             var value = valueText.Trim().Length == 0
                 ? new HoconString(new HoconOrigin(origin, 1, eq + 2), "")
-                : Config.ParseValue(valueText, origin);
+                : Config.ParseValue(valueText, origin, columnOffset: eq + 1);
             config = config.WithOverride(path, value);
         }
         return config;

@@ -43,9 +43,12 @@ public sealed class Config
         return new Config(Includer.ParseFile(path, syntax, null, null));
     }
 
-    /// <summary>Parses one HOCON value (concatenations and substitutions allowed), e.g. the value of <c>-D path=value</c>.</summary>
-    public static HoconValue ParseValue(string text, string originDescription = "value") =>
-        Parser.ParseSingleValue(text, new HoconOrigin(originDescription, 1, 1), Includer.ForString());
+    /// <summary>
+    /// Parses one HOCON value (concatenations and substitutions allowed), e.g. the value of <c>-D path=value</c>;
+    /// <paramref name="columnOffset"/> shifts reported columns when the text was cut out of a longer line.
+    /// </summary>
+    public static HoconValue ParseValue(string text, string originDescription = "value", int columnOffset = 0) =>
+        Parser.ParseSingleValue(text, new HoconOrigin(originDescription, 1, 1), Includer.ForString(), columnOffset);
 
     /// <summary>True when no substitutions are left.</summary>
     public bool IsResolved => Root.IsResolved;
@@ -77,7 +80,8 @@ public sealed class Config
     {
         var keys = HoconPath.Parse(path, value.Origin);
         HoconValue nested = value;
-        for (int i = keys.Count - 1; i >= 0; i--) nested = new HoconObject(value.Origin, [new(keys[i], nested)]);
+        for (int i = keys.Count - 1; i >= 0; i--)
+            nested = new HoconObject(value.Origin, [new(keys[i], nested)], false, new Dictionary<string, HoconOrigin> { [keys[i]] = value.Origin with { Column = 1 } });
         return new Config((HoconObject)Merge.Values(nested, Root), _prefix);
     }
 
@@ -208,6 +212,15 @@ public sealed class Config
         HoconString s => Units.ParseDurationNanos(s.Value, s.Origin, fullPath),
         _ => null,
     };
+
+    /// <summary>A period: <c>10 d</c>, <c>2w</c>, <c>3 months</c> (<c>m</c> is months here), <c>1y</c>; a bare number is days.</summary>
+    public HoconPeriod GetPeriod(string path)
+    {
+        var v = GetValue(path);
+        return v is HoconString or HoconNumber
+            ? Units.ParsePeriod(v.ConcatText!, v.Origin, Full(HoconPath.Parse(path)))
+            : throw WrongType(path, v, "period (NUMBER or STRING)");
+    }
 
     /// <summary>A size in bytes: <c>512</c>, <c>10 kB</c> (1000), <c>4 KiB</c> or <c>4K</c> (1024), <c>1 GiB</c>.</summary>
     public long GetBytes(string path)

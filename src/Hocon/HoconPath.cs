@@ -20,8 +20,14 @@ public static class HoconPath
         return FromTokens(parts, o, path);
     }
 
-    internal static string[] FromTokens(IReadOnlyList<Token> tokens, HoconOrigin origin, string? original = null)
+    internal static string[] FromTokens(IReadOnlyList<Token> tokens, HoconOrigin origin, string? original = null) =>
+        FromTokensWithOrigins(tokens, origin, original).Keys;
+
+    /// <summary>Keys of a path expression with the position where each key starts.</summary>
+    internal static (string[] Keys, HoconOrigin[] Origins) FromTokensWithOrigins(IReadOnlyList<Token> tokens, HoconOrigin origin, string? original = null)
     {
+        var origins = new List<HoconOrigin>();
+        HoconOrigin? segmentStart = null;
         // Mirrors Lightbend's PathParser: periods split only outside quoted strings; number tokens split too
         // (their original text is used), so "1.5" as a key is the path [1, 5].
         var result = new List<string>();
@@ -33,6 +39,7 @@ public static class HoconPath
         {
             if (t.Kind == TokenKind.Value && t.Value is HoconString { Quoted: true } qs)
             {
+                segmentStart ??= t.Origin;
                 buf.Append(qs.Value);
                 lastWasQuotedEmpty = qs.Value.Length == 0;
                 continue;
@@ -49,11 +56,14 @@ public static class HoconPath
                 {
                     if (buf.Length == 0 && !lastWasQuotedEmpty) throw BadPath(t.Origin with { Column = t.Origin.Column + i }, text);
                     result.Add(buf.ToString());
+                    origins.Add(segmentStart ?? t.Origin);
+                    segmentStart = null;
                     buf.Clear();
                     lastWasQuotedEmpty = false;
                 }
                 else
                 {
+                    segmentStart ??= t.Origin with { Column = t.Origin.Column + i };
                     buf.Append(piece[i]);
                     lastWasQuotedEmpty = false;
                 }
@@ -61,7 +71,8 @@ public static class HoconPath
         }
         if (buf.Length == 0 && !lastWasQuotedEmpty) throw BadPath(tokens[^1].Origin, text);
         result.Add(buf.ToString());
-        return result.ToArray();
+        origins.Add(segmentStart ?? tokens[^1].Origin);
+        return (result.ToArray(), origins.ToArray());
     }
 
     private static HoconException BadPath(HoconOrigin origin, string text) =>
@@ -70,21 +81,12 @@ public static class HoconPath
     /// <summary>Renders keys as a path expression, quoting segments that would not survive re-parsing.</summary>
     public static string Render(IEnumerable<string> keys) => string.Join('.', keys.Select(RenderKey));
 
-    /// <summary>Renders one key, quoted when needed.</summary>
+    /// <summary>Renders one key, quoted when needed (Lightbend's rule: empty or any char other than a letter, digit, '-' or '_').</summary>
     public static string RenderKey(string key)
     {
-        if (key.Length == 0 || !IsSafeUnquotedKey(key)) return Renderer.JsonString(key);
+        // "include" as a bare key would start an include statement.
+        if (key.Length == 0 || key == "include" || key.Any(c => !(char.IsLetterOrDigit(c) || c == '-' || c == '_')))
+            return Renderer.JsonString(key);
         return key;
-    }
-
-    private static bool IsSafeUnquotedKey(string key)
-    {
-        // Conservative: letters, digits, '-' and '_' only, not starting with a digit or '-' (numbers tokenize differently),
-        // and not a keyword that tokenizes as a value.
-        if (key is "true" or "false" or "null" or "include") return false;
-        if (char.IsDigit(key[0]) || key[0] == '-') return false;
-        foreach (var c in key)
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_')) return false;
-        return true;
     }
 }

@@ -42,6 +42,9 @@ internal static class JavaDouble
         }
         else
         {
+            // Java prints at least two significant digits here, choosing the closest two-digit value
+            // (Double.MIN_VALUE is 4.9E-324, not 5.0E-324).
+            if (digits.Length == 1) (digits, exponent) = Decompose(abs.ToString("E1", CultureInfo.InvariantCulture));
             sb.Append(digits[0]);
             sb.Append('.');
             sb.Append(digits.Length > 1 ? digits[1..] : "0");

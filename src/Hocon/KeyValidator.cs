@@ -45,7 +45,7 @@ public static class KeyValidator
             if (!reference.TryGetValue(k, out var rv))
             {
                 var path = HoconPath.Render(p);
-                result.Add(new UnknownKey(path, v.Origin, Nearest(path, known)));
+                result.Add(new UnknownKey(path, user.KeyOrigin(k), Nearest(path, known)));
             }
             else if (rv is HoconObject ro && ro.Count > 0 && v is HoconObject uo)
                 Walk(uo, ro, p, known, result);

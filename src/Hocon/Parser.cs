@@ -15,14 +15,12 @@ internal sealed class Parser
     private readonly List<string[]> _pathStack = [];
     private int _arrayCount;
     private int _equalsCount;
-    private Token _last;
 
     private Parser(List<Token> tokens, HoconSyntax syntax, Includer includer)
     {
         _tokens = tokens;
         _syntax = syntax;
         _includer = includer;
-        _last = tokens[0];
     }
 
     private bool Json => _syntax == HoconSyntax.Json;
@@ -36,9 +34,9 @@ internal sealed class Parser
     }
 
     /// <summary>Parses a single value (a concatenation is allowed), as in <c>-D path=value</c>.</summary>
-    public static HoconValue ParseSingleValue(string text, HoconOrigin origin, Includer includer)
+    public static HoconValue ParseSingleValue(string text, HoconOrigin origin, Includer includer, int columnOffset = 0)
     {
-        var tokens = new Tokenizer(text, origin, HoconSyntax.Conf).TokenizeAll();
+        var tokens = new Tokenizer(text, origin, HoconSyntax.Conf, columnOffset).TokenizeAll();
         var p = new Parser(tokens, HoconSyntax.Conf, includer);
         var v = p.ConsolidateValues() ?? p.ParseValue(p.NextSkippingWhitespace());
         var t = p.NextSkippingWhitespace();
@@ -49,7 +47,6 @@ internal sealed class Parser
     private Token NextToken()
     {
         var t = _buffer.Count > 0 ? _buffer.Pop() : _tokens[Math.Min(_index++, _tokens.Count - 1)];
-        _last = t;
         if (t.Kind == TokenKind.Problem) throw new HoconException(t.Origin, t.Text);
         if (Json)
         {
@@ -152,16 +149,23 @@ internal sealed class Parser
     private HoconObject ParseObject(Token? open, HoconOrigin origin)
     {
         bool hadOpenCurly = open is not null;
-        var values = new Dictionary<string, HoconValue>(StringComparer.Ordinal);
+        // Every definition of a key, oldest first; merged once at the end (Merge.All) instead of on each duplicate.
+        var values = new Dictionary<string, List<HoconValue>>(StringComparer.Ordinal);
         var order = new List<string>();
         bool afterComma = false;
         string[]? lastPath = null;
         bool lastInsideEquals = false;
 
+        var keyOrigins = new Dictionary<string, HoconOrigin>(StringComparer.Ordinal);
+
         void Put(string key, HoconValue v)
         {
-            if (!values.ContainsKey(key)) order.Add(key);
-            values[key] = v;
+            if (!values.TryGetValue(key, out var list))
+            {
+                values[key] = list = [];
+                order.Add(key);
+            }
+            list.Add(v);
         }
 
         while (true)
@@ -190,7 +194,7 @@ internal sealed class Parser
             }
             else
             {
-                var path = ParseKey(t);
+                var (path, pathOrigins) = ParseKey(t);
                 var afterKey = NextSkippingWhitespace();
                 bool insideEquals = false;
                 HoconValue value;
@@ -232,23 +236,13 @@ internal sealed class Parser
                 lastPath = path;
 
                 var key = path[0];
-                if (path.Length == 1)
-                {
-                    if (values.TryGetValue(key, out var existing))
-                    {
-                        if (Json) throw Error(t, $"JSON does not allow duplicate fields: '{key}' was already seen at {existing.Origin}");
-                        value = Merge.Values(value, existing);
-                    }
-                    Put(key, value);
-                }
-                else
-                {
-                    HoconValue nested = value;
-                    for (int i = path.Length - 1; i >= 1; i--)
-                        nested = new HoconObject(value.Origin, [new(path[i], nested)]);
-                    if (values.TryGetValue(key, out var existing)) nested = Merge.Values(nested, existing);
-                    Put(key, nested);
-                }
+                if (Json && values.TryGetValue(key, out var existing))
+                    throw Error(t, $"JSON does not allow duplicate fields: '{key}' was already seen at {existing[0].Origin}");
+                HoconValue nested = value;
+                for (int i = path.Length - 1; i >= 1; i--)
+                    nested = new HoconObject(value.Origin, [new(path[i], nested)], false, new Dictionary<string, HoconOrigin> { [path[i]] = pathOrigins[i] });
+                keyOrigins.TryAdd(key, pathOrigins[0]);
+                Put(key, nested);
                 afterComma = false;
             }
 
@@ -276,14 +270,15 @@ internal sealed class Parser
             }
             throw Error(t, QuoteSuggestion(t, $"Expecting end of input or a comma, got {t.Describe()}", lastPath, lastInsideEquals));
         }
-        return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k, values[k])));
+        return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k,
+            values[k].Count == 1 ? values[k][0] : Merge.All(values[k]))), false, keyOrigins);
     }
 
-    private string[] ParseKey(Token first)
+    private (string[] Keys, HoconOrigin[] Origins) ParseKey(Token first)
     {
         if (Json)
         {
-            if (first.Kind == TokenKind.Value && first.Value is HoconString s) return [s.Value];
+            if (first.Kind == TokenKind.Value && first.Value is HoconString s) return ([s.Value], [first.Origin]);
             throw Error(first, $"Expecting close brace }} or a field name here, got {first.Describe()}");
         }
         var expression = new List<Token>();
@@ -296,7 +291,7 @@ internal sealed class Parser
         if (expression.Count == 0)
             throw Error(t, QuoteSuggestion(t, $"Expecting a field name (key) here, got {t.Describe()}"));
         PutBack(t);
-        return HoconPath.FromTokens(expression, first.Origin);
+        return HoconPath.FromTokensWithOrigins(expression, first.Origin);
     }
 
     private string[] FullCurrentPath() => _pathStack.SelectMany(p => p).ToArray();
@@ -379,7 +374,7 @@ internal sealed class Parser
 
     private const string ExpectingCloseParen = "expecting a close parentheses ')' here, not: ";
 
-    private void ParseInclude(Token includeToken, Dictionary<string, HoconValue> values, List<string> order)
+    private void ParseInclude(Token includeToken, Dictionary<string, List<HoconValue>> values, List<string> order)
     {
         var t = NextSkippingWhitespace();
         bool required = false;
@@ -405,8 +400,12 @@ internal sealed class Parser
         if (_pathStack.Count > 0) included = (HoconObject)Relativize(included, FullCurrentPath());
         foreach (var (key, v) in included.Fields)
         {
-            if (!values.ContainsKey(key)) order.Add(key);
-            values[key] = values.TryGetValue(key, out var existing) ? Merge.Values(v, existing) : v;
+            if (!values.TryGetValue(key, out var list))
+            {
+                values[key] = list = [];
+                order.Add(key);
+            }
+            list.Add(v);
         }
     }
 
@@ -444,7 +443,7 @@ internal sealed class Parser
         Substitution s => new Substitution(s.Origin, [.. prefix, .. s.Path], s.Optional, s.PrefixLength + prefix.Length),
         Concatenation c => new Concatenation(c.Origin, c.Pieces.Select(p => Relativize(p, prefix)).ToArray()),
         DelayedMerge d => new DelayedMerge(d.Origin, d.Stack.Select(p => Relativize(p, prefix)).ToArray()),
-        HoconObject o when !o.IsResolved => new HoconObject(o.Origin, o.Fields.Select(f => new KeyValuePair<string, HoconValue>(f.Key, Relativize(f.Value, prefix))), o.IgnoresFallbacks),
+        HoconObject o when !o.IsResolved => new HoconObject(o.Origin, o.Fields.Select(f => new KeyValuePair<string, HoconValue>(f.Key, Relativize(f.Value, prefix))), o.IgnoresFallbacks, o.KeyOrigins),
         HoconList l when !l.IsResolved => new HoconList(l.Origin, l.Items.Select(i => Relativize(i, prefix))),
         _ => v,
     };

@@ -49,7 +49,8 @@ internal static class Renderer
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
                 default:
-                    if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) sb.Append("\\u").Append(((int)c).ToString("x4"));
+                    // Like Lightbend (ConfigImplUtil.isC0Control): only C0 controls are escaped.
+                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
                     else sb.Append(c);
                     break;
             }

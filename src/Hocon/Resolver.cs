@@ -22,8 +22,13 @@ public sealed record ResolveOptions
 internal sealed class Resolver
 {
     private readonly ResolveOptions _options;
-    private readonly Dictionary<(Source, string), HoconValue?> _memo = [];
-    private readonly HashSet<(Source, string)> _inProgress = [];
+    // Like Lightbend's ResolveMemos: keyed by node identity whatever the source, and only for defined results.
+    private readonly Dictionary<HoconValue, HoconValue> _memo = new(ReferenceEqualityComparer.Instance);
+    // Lightbend copies the ancestors of a replaced value (new identities), so their results must not be shared
+    // with the unmodified tree: those are memoized per source.
+    private readonly Dictionary<Source, Dictionary<HoconValue, HoconValue>> _sourceMemo = new(ReferenceEqualityComparer.Instance);
+    // Like Lightbend's cycle markers: substitutions currently being looked up.
+    private readonly HashSet<Substitution> _markers = new(ReferenceEqualityComparer.Instance);
 
     private Resolver(ResolveOptions options) => _options = options;
 
@@ -66,7 +71,25 @@ internal sealed class Resolver
         public string? ReplacedKey { get; } = replacedKey;
         public HoconValue? Replacement { get; } = replacement;
 
-        public Source Replace(string pathKey, DelayedMerge merge, int from)
+        public string[]? ReplacedPath { get; private init; }
+
+        /// <summary>True when a replacement lies strictly below <paramref name="path"/> (the value there is a modified copy).</summary>
+        public bool HasReplacementBelow(string[] path)
+        {
+            for (var s = this; s is not null; s = s.Parent)
+            {
+                var r = s.ReplacedPath;
+                if (r is null || r.Length <= path.Length) continue;
+                bool prefix = true;
+                for (int i = 0; i < path.Length && prefix; i++) prefix = r[i] == path[i];
+                if (prefix) return true;
+            }
+            return false;
+        }
+
+        public Source Replace(string[] path, DelayedMerge merge, int from) => Replace(Key(path), merge, from, path);
+
+        private Source Replace(string pathKey, DelayedMerge merge, int from, string[] path)
         {
             if (_children.TryGetValue((pathKey, from), out var cached)) return cached;
             HoconValue? remainder = (merge.Stack.Count - from) switch
@@ -75,10 +98,36 @@ internal sealed class Resolver
                 1 => merge.Stack[from],
                 _ => new DelayedMerge(merge.Stack[from].Origin, merge.Stack.Skip(from).ToArray()),
             };
-            var s = new Source(Root, this, pathKey, remainder);
+            var s = new Source(Root, this, pathKey, remainder) { ReplacedPath = path };
             _children[(pathKey, from)] = s;
             return s;
         }
+    }
+
+    /// <summary>java.util.HashMap iteration order: bucket of the spread String.hashCode, then insertion order.</summary>
+    internal static IEnumerable<string> JavaHashMapOrder(IReadOnlyList<string> keys)
+    {
+        int capacity = 16;
+        while (keys.Count > capacity * 3 / 4) capacity *= 2;
+        return keys.Select((k, i) => (k, i)).OrderBy(x => Bucket(x.k, capacity)).ThenBy(x => x.i).Select(x => x.k);
+    }
+
+    private static int Bucket(string key, int capacity)
+    {
+        int h = 0;
+        foreach (var c in key) h = unchecked(31 * h + c);
+        h ^= (int)((uint)h >> 16);
+        return h & (capacity - 1);
+    }
+
+    // Internal path segment for a list element; keys from files never start with NUL.
+    private static string IndexKey(int i) => "\0#" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool IsIndexKey(string segment, out int index)
+    {
+        index = 0;
+        return segment.StartsWith("\0#", StringComparison.Ordinal)
+            && int.TryParse(segment.AsSpan(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
     }
 
     private static string Key(IReadOnlyList<string> path) => string.Join('\u0001', path) + "\u0002" + path.Count;
@@ -86,21 +135,8 @@ internal sealed class Resolver
     /// <summary>The resolved value at a path of the source's tree, or null when absent or undefined.</summary>
     private HoconValue? ResolvedAt(Source source, string[] path)
     {
-        var key = (source, Key(path));
-        if (_memo.TryGetValue(key, out var memo)) return memo;
-        if (!_inProgress.Add(key)) throw new CycleException(path);
-        HoconValue? result;
-        try
-        {
-            var raw = RawAt(source, path);
-            result = raw is null ? null : Resolve(raw, source, path, atPath: true);
-        }
-        finally
-        {
-            _inProgress.Remove(key);
-        }
-        _memo[key] = result;
-        return result;
+        var raw = RawAt(source, path);
+        return raw is null ? null : Resolve(raw, source, path, atPath: true);
     }
 
     /// <summary>The unresolved value at a path, resolving intermediate values only where they are not plain objects.</summary>
@@ -116,36 +152,93 @@ internal sealed class Resolver
                 node = replacement;
                 continue;
             }
-            HoconObject? obj = node as HoconObject;
-            if (obj is null && node is Unresolved) obj = ResolvedAt(source, path[..i]) as HoconObject;
-            if (obj is null || !obj.TryGetValue(path[i], out var child)) return null;
+            HoconValue? child;
+            if (IsIndexKey(path[i], out var index))
+            {
+                var list = node as HoconList ?? (node is Unresolved ? ResolvedAt(source, path[..i]) as HoconList : null);
+                if (list is null || index >= list.Items.Count) return null;
+                child = list.Items[index];
+            }
+            else if (node is HoconObject obj)
+            {
+                if (!obj.TryGetValue(path[i], out child)) return null;
+            }
+            else if (node is DelayedMerge merge)
+                child = ChildOfMerge(merge, source, path[..i], path[i]);
+            else if (node is Unresolved)
+                child = (ResolvedAt(source, path[..i]) as HoconObject)?[path[i]];
+            else
+                return null;
+            if (child is null) return null;
             node = child;
         }
         return node;
     }
 
+    /// <summary>
+    /// The (unresolved) value a key would have in a merge stack, resolving only the stack items that must be
+    /// resolved to know whether they are objects: this keeps lookups through a delayed merge from resolving
+    /// unrelated siblings (which could otherwise look like a cycle), as Lightbend's restrictToChild does.
+    /// </summary>
+    private HoconValue? ChildOfMerge(DelayedMerge merge, Source source, string[] mergePath, string key)
+    {
+        var children = new List<HoconValue>();
+        for (int i = 0; i < merge.Stack.Count; i++)
+        {
+            var item = merge.Stack[i];
+            if (item is Unresolved)
+            {
+                var r = Resolve(item, source.Replace(mergePath, merge, i + 1), mergePath, false);
+                if (r is null) continue;
+                item = r;
+            }
+            if (item is not HoconObject o) break; // a non-object hides everything below it from the objects above
+            if (o.TryGetValue(key, out var child)) children.Add(child);
+            if (o.IgnoresFallbacks) break;
+        }
+        if (children.Count == 0) return null;
+        var merged = children[^1];
+        for (int j = children.Count - 2; j >= 0; j--) merged = Merge.Values(children[j], merged);
+        return merged;
+    }
+
     private HoconValue? Resolve(HoconValue node, Source source, string[]? path, bool atPath)
     {
         if (node.IsResolved) return node;
+        var memoTable = path is not null && source.HasReplacementBelow(path)
+            ? (_sourceMemo.TryGetValue(source, out var t) ? t : _sourceMemo[source] = new Dictionary<HoconValue, HoconValue>(ReferenceEqualityComparer.Instance))
+            : _memo;
+        if (memoTable.TryGetValue(node, out var memo)) return memo;
+        var result = ResolveUncached(node, source, path, atPath);
+        if (result is not null) memoTable[node] = result;
+        return result;
+    }
+
+    private HoconValue? ResolveUncached(HoconValue node, Source source, string[]? path, bool atPath)
+    {
         switch (node)
         {
             case HoconObject o:
             {
-                var fields = new List<KeyValuePair<string, HoconValue>>(o.Count);
-                foreach (var (k, v) in o.Fields)
+                var resolved = new Dictionary<string, HoconValue>(StringComparer.Ordinal);
+                // Fields resolve in java.util.HashMap order, as in Lightbend: with identity memoization the order
+                // decides which look-back context a shared value is first resolved in.
+                foreach (var k in JavaHashMapOrder(o.Keys))
                 {
                     string[]? childPath = path is null ? null : [.. path, k];
-                    var r = atPath ? ResolvedAt(source, childPath!) : Resolve(v, source, childPath, false);
-                    if (r is not null) fields.Add(new(k, r));
+                    var r = atPath ? ResolvedAt(source, childPath!) : ResolveChild(o[k]!, source, childPath);
+                    if (r is not null) resolved[k] = r;
                 }
-                return new HoconObject(o.Origin, fields, o.IgnoresFallbacks);
+                return new HoconObject(o.Origin, o.Keys.Where(resolved.ContainsKey).Select(k => new KeyValuePair<string, HoconValue>(k, resolved[k])), o.IgnoresFallbacks, o.KeyOrigins);
             }
             case HoconList l:
             {
                 var items = new List<HoconValue>(l.Items.Count);
-                foreach (var item in l.Items)
+                for (int i = 0; i < l.Items.Count; i++)
                 {
-                    var r = Resolve(item, source, null, false);
+                    // Elements get internal index paths so a merge stack inside a list can look back positionally.
+                    string[]? childPath = path is null ? null : [.. path, IndexKey(i)];
+                    var r = atPath ? ResolvedAt(source, childPath!) : ResolveChild(l.Items[i], source, childPath);
                     if (r is not null) items.Add(r); // an undefined ${?x} in a list yields nothing
                 }
                 return new HoconList(l.Origin, items);
@@ -165,12 +258,11 @@ internal sealed class Resolver
             case DelayedMerge d:
             {
                 HoconValue? merged = null;
-                var pathKey = path is null ? null : Key(path);
                 for (int i = 0; i < d.Stack.Count; i++)
                 {
                     var item = d.Stack[i];
                     // A substitution/concatenation in the stack sees the field as if it and everything above it were absent.
-                    var itemSource = item is Unresolved && pathKey is not null ? source.Replace(pathKey, d, i + 1) : source;
+                    var itemSource = item is Unresolved && path is not null ? source.Replace(path, d, i + 1) : source;
                     var r = Resolve(item, itemSource, path, false);
                     if (r is null) continue;
                     merged = merged is null ? r : Merge.Values(merged, r);
@@ -182,8 +274,22 @@ internal sealed class Resolver
         }
     }
 
+    /// <summary>
+    /// A child met while resolving a value that is not itself the tree's value at its path (an item of a merge stack):
+    /// a look-back replacement at the child's path still applies, as Lightbend propagates it through its parents.
+    /// </summary>
+    private HoconValue? ResolveChild(HoconValue child, Source source, string[]? childPath)
+    {
+        if (childPath is not null && source.TryGetReplacement(Key(childPath), out var replacement))
+            return replacement is null ? null : Resolve(replacement, source, childPath, false);
+        return Resolve(child, source, childPath, false);
+    }
+
     private HoconValue? ResolveSubstitution(Substitution s, Source source)
     {
+        // Re-entering a substitution that is being looked up is a cycle; the nearest enclosing substitution decides
+        // (an optional one becomes undefined, a required one is an error).
+        if (!_markers.Add(s)) throw new CycleException(s.Path);
         HoconValue? result;
         try
         {
@@ -191,16 +297,22 @@ internal sealed class Resolver
             var unprefixed = s.Path[s.PrefixLength..];
             // Substitutions from an included file look first under the include point, then from the root.
             if (result is null && s.PrefixLength > 0) result = ResolvedAt(source, unprefixed);
-            if (result is null && _options.UseEnvironment && unprefixed.Length > 0)
+            // The environment is a flat object keyed by variable name (as in Lightbend): ${HOME} and ${"A.B"} can
+            // match a variable, ${A.B} cannot.
+            if (result is null && _options.UseEnvironment && unprefixed.Length == 1)
             {
-                var env = _options.Environment(string.Join('.', unprefixed));
-                if (env is not null) result = new HoconString(new HoconOrigin($"env var {string.Join('.', unprefixed)}", 0, 0), env);
+                var env = _options.Environment(unprefixed[0]);
+                if (env is not null) result = new HoconString(new HoconOrigin($"env var {unprefixed[0]}", 0, 0), env);
             }
         }
         catch (CycleException e)
         {
             if (s.Optional) return null;
             throw new HoconException(s.Origin, $"{s.Expression} was part of a cycle of substitutions involving ${{{HoconPath.Render(e.Path)}}}");
+        }
+        finally
+        {
+            _markers.Remove(s);
         }
         if (result is null && !s.Optional)
             throw new HoconException(s.Origin, $"Could not resolve substitution to a value: {s.Expression}");

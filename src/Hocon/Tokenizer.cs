@@ -52,7 +52,7 @@ internal sealed class Token(TokenKind kind, HoconOrigin origin, string text = ""
 }
 
 /// <summary>Lightbend's tokenizer rules: whitespace between two simple values is kept as unquoted text so concatenations keep it.</summary>
-internal sealed partial class Tokenizer(string input, HoconOrigin baseOrigin, HoconSyntax syntax)
+internal sealed partial class Tokenizer(string input, HoconOrigin baseOrigin, HoconSyntax syntax, int firstLineColumnOffset = 0)
 {
     private const string FirstNumberChars = "0123456789-";
     private const string NumberChars = "0123456789eE+-.";
@@ -112,7 +112,8 @@ internal sealed partial class Tokenizer(string input, HoconOrigin baseOrigin, Ho
         }
     }
 
-    private HoconOrigin Here => new(baseOrigin.Description, _line, _pos - _lineStart + 1);
+    // The offset lets a value cut out of a longer text (-D path=value) report columns within that text.
+    private HoconOrigin Here => new(baseOrigin.Description, _line, _pos - _lineStart + 1 + (_line == 1 ? firstLineColumnOffset : 0));
 
     private int Peek(int ahead = 0) => _pos + ahead < input.Length ? input[_pos + ahead] : -1;
 
@@ -254,7 +255,7 @@ internal sealed partial class Tokenizer(string input, HoconOrigin baseOrigin, Ho
         if (decimalOrE)
         {
             if (JavaDoubleSyntax().IsMatch(s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
-                return new Token(TokenKind.Value, origin, s) { Value = HoconNumber.FromDouble(origin, d, s) };
+                return new Token(TokenKind.Value, origin, s) { Value = HoconNumber.FromParsedDouble(origin, d, s) };
         }
         else if (JavaLong().IsMatch(s) && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return new Token(TokenKind.Value, origin, s) { Value = HoconNumber.FromLong(origin, l, s) };

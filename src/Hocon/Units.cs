@@ -99,4 +99,28 @@ internal static class Units
             throw new HoconException(origin, $"Invalid value at '{path}': size-in-bytes value is out of range for a 64-bit long: '{input}'");
         return (long)result;
     }
+
+    /// <summary>Lightbend's period format: an int with d/day(s), w/week(s), m/mo/month(s), y/year(s); no unit is days.</summary>
+    public static HoconPeriod ParsePeriod(string input, HoconOrigin origin, string path)
+    {
+        var s = input.Trim();
+        var originalUnit = TrailingLetters(s);
+        var unit = originalUnit;
+        var number = s[..^unit.Length].Trim();
+        if (number.Length == 0) throw new HoconException(origin, $"Invalid value at '{path}': No number in period value '{input}'");
+        if (unit.Length > 2 && !unit.EndsWith('s')) unit += "s";
+        if (!int.TryParse(number, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            throw new HoconException(origin, $"Invalid value at '{path}': Could not parse period number '{number}'");
+        return unit switch
+        {
+            "" or "d" or "days" => new HoconPeriod(0, 0, n),
+            "w" or "weeks" => new HoconPeriod(0, 0, checked(n * 7)),
+            "m" or "mo" or "months" => new HoconPeriod(0, n, 0),
+            "y" or "years" => new HoconPeriod(n, 0, 0),
+            _ => throw new HoconException(origin, $"Invalid value at '{path}': Could not parse time unit '{originalUnit}' (try d, w, mo, y)"),
+        };
+    }
 }
+
+/// <summary>A date-based amount of time (java.time.Period): years, months and days are kept apart.</summary>
+public readonly record struct HoconPeriod(int Years, int Months, int Days);

@@ -107,6 +107,17 @@ public sealed class HoconNumber : HoconValue
     public static HoconNumber FromDouble(HoconOrigin origin, double value, string? text = null) =>
         new(origin, NumberKind.Double, 0, value, text);
 
+    /// <summary>
+    /// A number written with a '.' or an exponent: like Lightbend's ConfigNumber.newNumber, a whole value that a long
+    /// holds exactly becomes an int/long (<c>1.0</c> and <c>1e3</c> render as <c>1</c> and <c>1000</c>) while keeping
+    /// its original text for string use (<c>GetString</c> gives <c>1.0</c>).
+    /// </summary>
+    public static HoconNumber FromParsedDouble(HoconOrigin origin, double value, string? text = null)
+    {
+        var asLong = JavaDouble.ToLong(value);
+        return (double)asLong == value ? FromLong(origin, asLong, text) : FromDouble(origin, value, text);
+    }
+
     /// <summary>True for int or long.</summary>
     public bool IsIntegral => Kind != NumberKind.Double;
     /// <summary>The value as a double.</summary>
@@ -191,13 +202,22 @@ public sealed class HoconObject : HoconValue
     private readonly Dictionary<string, HoconValue> _fields;
     private readonly List<string> _order;
     private readonly bool _ignoresFallbacks;
+    private readonly IReadOnlyDictionary<string, HoconOrigin>? _keyOrigins;
     private bool? _resolved;
+
+    /// <summary>Where a key was written (the key itself when parsed, else the value's origin).</summary>
+    public HoconOrigin KeyOrigin(string key) =>
+        _keyOrigins is not null && _keyOrigins.TryGetValue(key, out var o) ? o : this[key]?.Origin ?? Origin;
+
+    internal IReadOnlyDictionary<string, HoconOrigin>? KeyOrigins => _keyOrigins;
 
     /// <summary>Creates an object from ordered fields.</summary>
     public HoconObject(HoconOrigin origin, IEnumerable<KeyValuePair<string, HoconValue>> fields) : this(origin, fields, false) { }
 
-    internal HoconObject(HoconOrigin origin, IEnumerable<KeyValuePair<string, HoconValue>> fields, bool ignoresFallbacks) : base(origin)
+    internal HoconObject(HoconOrigin origin, IEnumerable<KeyValuePair<string, HoconValue>> fields, bool ignoresFallbacks,
+        IReadOnlyDictionary<string, HoconOrigin>? keyOrigins = null) : base(origin)
     {
+        _keyOrigins = keyOrigins;
         _fields = new Dictionary<string, HoconValue>(StringComparer.Ordinal);
         _order = [];
         foreach (var (k, v) in fields)
@@ -229,8 +249,8 @@ public sealed class HoconObject : HoconValue
     /// <inheritdoc />
     public override bool IsResolved => _resolved ??= _fields.Values.All(v => v.IsResolved);
     internal override bool IgnoresFallbacks => _ignoresFallbacks;
-    internal HoconObject WithIgnoresFallbacks(bool ignore) => ignore == _ignoresFallbacks ? this : new HoconObject(Origin, Fields, ignore);
-    internal override HoconValue WithOrigin(HoconOrigin origin) => new HoconObject(origin, Fields, _ignoresFallbacks);
+    internal HoconObject WithIgnoresFallbacks(bool ignore) => ignore == _ignoresFallbacks ? this : new HoconObject(Origin, Fields, ignore, _keyOrigins);
+    internal override HoconValue WithOrigin(HoconOrigin origin) => new HoconObject(origin, Fields, _ignoresFallbacks, _keyOrigins);
 
     /// <summary>A copy with <paramref name="key"/> set (or replaced).</summary>
     public HoconObject With(string key, HoconValue value) =>

@@ -213,4 +213,16 @@ public class FaultInjectorSpecs
         var act = () => Systems.Virtual(new ActorSystemOptions { Faults = new FaultPlan { Rules = [new FaultRule { Drop = 1.5 }] } });
         act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*[0, 1]*");
     }
+
+    [Fact]
+    public void Random_delays_in_real_time_keep_the_order_of_a_link()
+    {
+        const int n = 300;
+        var rule = new FaultRule { Delay = new DelaySpec { Distribution = DelayDistribution.Uniform, Min = TimeSpan.FromMilliseconds(1), Max = TimeSpan.FromMilliseconds(20) } };
+        var (system, inbox) = Run(rule, n, ClockMode.RealTime);
+        using var _ = system;
+        SpinWait.SpinUntil(() => inbox.Count == n, TimeSpan.FromSeconds(10)).Should().BeTrue();
+        inbox.OfType<Blob>().Select(b => b.Seq).Should().BeInAscendingOrder();
+        system.Traffic.FaultCount("delay").Should().Be(n);
+    }
 }

@@ -32,12 +32,13 @@ public class MessagingSpecs
     }
 
     [Theory]
-    [InlineData(ClockMode.RealTime)]
-    [InlineData(ClockMode.Virtual)]
-    public void Messages_from_one_sender_to_one_receiver_arrive_in_send_order(ClockMode clock)
+    [InlineData(ClockMode.RealTime, TieBreak.Fifo)]
+    [InlineData(ClockMode.Virtual, TieBreak.Fifo)]
+    [InlineData(ClockMode.Virtual, TieBreak.SeededShuffle)]
+    public void Messages_from_one_sender_to_one_receiver_arrive_in_send_order(ClockMode clock, TieBreak tieBreak)
     {
         const int senders = 4, each = 5000;
-        using var system = ActorSystem.Create(new ActorSystemOptions { Clock = clock, Throughput = 7 });
+        using var system = ActorSystem.Create(new ActorSystemOptions { Clock = clock, Throughput = 7, TieBreak = tieBreak, Seed = 3 });
         var result = new Inbox();
         var collector = system.ActorOf(Props.Create(() => new Collector(result, senders * each)), "collector");
         for (var s = 0; s < senders; s++)

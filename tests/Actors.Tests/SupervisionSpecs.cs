@@ -259,4 +259,20 @@ public class SupervisionSpecs
         attempts.Should().Be(4);   // first start + 3 restarts, then stopped
         system.ActorCount.Should().Be(1);
     }
+
+    [Fact]
+    public void Configured_supervision_applies_to_top_level_actors()
+    {
+        var supervision = new SupervisionOptions { MaxRetries = 1, Within = TimeSpan.FromMinutes(1), BackoffMin = TimeSpan.FromSeconds(2) };
+        using var system = Systems.Virtual(new ActorSystemOptions { Supervision = supervision });
+        var log = new Inbox();
+        var w = system.ActorOf(Props.Create(() => new Worker(log)), "w");
+        system.RunUntilIdle();
+        w.Tell("fail:io");
+        system.RunUntilIdle();
+        log.All.Last().Should().Match<(object Message, ActorRef? Sender, TimeSpan At)>(x => x.Message.Equals("start") && x.At == TimeSpan.FromSeconds(2));
+        w.Tell("fail:io");
+        system.RunUntilIdle();
+        Messages(log).Should().Equal("start", "pre-restart:IOException:fail:io", "stop", "start", "stop");
+    }
 }

@@ -232,4 +232,41 @@ public class VirtualTimeSpecs
     {
         RunScenario(8, TieBreak.SeededShuffle).Should().NotBe(RunScenario(7, TieBreak.SeededShuffle));
     }
+
+    /// <summary>Asks the server from inside a handler and pipes the reply to itself, the Akka way to await in an actor.</summary>
+    private sealed class Asker(ActorRef server, Inbox inbox) : Actor
+    {
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case "go":
+                    Context.ChargeTime(TimeSpan.FromMilliseconds(7));
+                    server.Ask<Pong>(new Ping { N = 1 }, TimeSpan.FromSeconds(1)).PipeTo(Self);
+                    break;
+                default:
+                    inbox.Add(message, Sender, Context.Now);
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public void Ask_from_inside_an_actor_travels_over_its_links_and_PipeTo_brings_the_reply_back()
+    {
+        var net = Links(("client-*", new LinkProfile { Latency = TimeSpan.FromMilliseconds(10) }),
+                        ("server", new LinkProfile { Latency = TimeSpan.FromMilliseconds(5) }));
+        using var system = Systems.Virtual(new ActorSystemOptions { Network = net });
+        var server = system.ActorOf(Props.Create<Echo>(), "server");
+        var inbox = new Inbox();
+        var client = system.ActorOf(Props.Create(() => new Asker(server, inbox)), "client-1");
+        system.RunUntilIdle();
+        client.Tell("go");
+        system.RunUntilIdle();
+        // 7 ms compute, then 15 ms there and 15 ms back.
+        inbox.All.Single().Message.Should().Be(new Pong { N = 1 });
+        inbox.All.Single().At.Should().Be(TimeSpan.FromMilliseconds(37));
+        system.Traffic.Get("client", "server", Ping.Descriptor.FullName).MessagesDelivered.Should().Be(1);
+        system.Traffic.Get("server", "client", Pong.Descriptor.FullName).MessagesDelivered.Should().Be(1);
+    }
 }

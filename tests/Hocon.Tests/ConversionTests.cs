@@ -185,3 +185,60 @@ public class ConversionTests
         H.Error(() => H.Parse("a = ${b}, b = 1").GetInt("a")).Detail.Should().Contain("Resolve");
     }
 }
+
+/// <summary>Single values, as given on the command line with -D path=value.</summary>
+public class ParseValueTests
+{
+    [Fact]
+    public void A_value_may_be_any_hocon_value_or_concatenation()
+    {
+        Config.ParseValue("[1, 2]").ToJson().Should().Be("[1,2]");
+        Config.ParseValue("foo bar").ToJson().Should().Be("\"foo bar\"");
+        Config.ParseValue("{ a = 1 }").ToJson().Should().Be("""{"a":1}""");
+    }
+
+    [Fact]
+    public void Overrides_merge_before_resolution_so_substitutions_see_them()
+    {
+        var c = H.Parse("a = 1, b = ${a}").WithOverride("a", Config.ParseValue("5")).Resolve(H.NoEnv);
+        c.ToJson().Should().Be("""{"a":5,"b":5}""");
+    }
+
+    [Fact]
+    public void Errors_in_a_value_report_columns_within_the_whole_text()
+    {
+        var e = H.Error(() => Config.ParseValue("\"bad\\q\"", "-D x=\"bad\\q\"", columnOffset: 2));
+        e.Column.Should().Be(7);
+    }
+
+    [Fact]
+    public void Trailing_tokens_after_a_value_are_an_error()
+    {
+        H.Error(() => Config.ParseValue("1 ]")).Detail.Should().Contain("Expecting end of value");
+    }
+}
+
+/// <summary>HOCON.md: period format.</summary>
+public class PeriodTests
+{
+    [Theory]
+    [InlineData("10", 0, 0, 10)]
+    [InlineData("10 d", 0, 0, 10)]
+    [InlineData("1 day", 0, 0, 1)]
+    [InlineData("2w", 0, 0, 14)]
+    [InlineData("3 m", 0, 3, 0)]
+    [InlineData("3 mo", 0, 3, 0)]
+    [InlineData("1 month", 0, 1, 0)]
+    [InlineData("2 years", 2, 0, 0)]
+    [InlineData("1y", 1, 0, 0)]
+    public void Periods_parse_with_date_units_and_bare_numbers_are_days(string text, int years, int months, int days)
+    {
+        H.Resolved($"p = {text}").GetPeriod("p").Should().Be(new HoconPeriod(years, months, days));
+    }
+
+    [Fact]
+    public void Period_with_a_time_unit_is_an_error()
+    {
+        H.Error(() => H.Resolved("p = 5 s").GetPeriod("p")).Detail.Should().Contain("time unit");
+    }
+}

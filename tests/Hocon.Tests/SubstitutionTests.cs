@@ -30,7 +30,7 @@ public class SubstitutionTests
     [Fact]
     public void Substitution_of_a_number_keeps_its_type()
     {
-        H.Json("a = 1.0, b = ${a}").Should().Be("""{"a":1.0,"b":1.0}""");
+        H.Json("a = 1.5, b = ${a}, c = 2, d = ${c}").Should().Be("""{"a":1.5,"b":1.5,"c":2,"d":2}""");
     }
 
     [Fact]
@@ -182,6 +182,13 @@ public class SubstitutionTests
     public void Environment_fallback_can_be_switched_off()
     {
         H.ParseError("a = ${HOME}").Detail.Should().Contain("Could not resolve");
+    }
+
+    [Fact]
+    public void Environment_variables_match_a_single_path_element_only()
+    {
+        var env = new Dictionary<string, string> { ["A.B"] = "x" };
+        H.Json("a = ${?A.B}, b = ${\"A.B\"}", env).Should().Be("""{"b":"x"}""");
     }
 
     [Fact]

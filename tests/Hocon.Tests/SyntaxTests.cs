@@ -93,8 +93,17 @@ public class SyntaxTests
     [Fact]
     public void Numbers_keep_int_long_and_double_kinds()
     {
-        H.Json("a = 10, b = 10000000000, c = 1.0, d = 1e3, e = -0.5, f = 1E-5, g = 12345678.9")
-            .Should().Be("""{"a":10,"b":10000000000,"c":1.0,"d":1000.0,"e":-0.5,"f":1.0E-5,"g":1.23456789E7}""");
+        H.Json("a = 10, b = 10000000000, e = -0.5, f = 1E-5, g = 12345678.9, h = 1e20")
+            .Should().Be("""{"a":10,"b":10000000000,"e":-0.5,"f":1.0E-5,"g":1.23456789E7,"h":1.0E20}""");
+    }
+
+    [Fact]
+    public void Whole_decimal_numbers_render_as_integers_but_keep_their_text_like_lightbend()
+    {
+        var c = H.Resolved("c = 1.0, d = 1e3, z = -0.0");
+        c.ToJson().Should().Be("""{"c":1,"d":1000,"z":0}""");
+        c.GetString("c").Should().Be("1.0");
+        c.GetDouble("d").Should().Be(1000.0);
     }
 
     [Fact]

@@ -16,10 +16,15 @@ public enum DelayDistribution
 /// <summary>A delay distribution, e.g. <c>delay { distribution = exponential, mean = 20ms }</c>.</summary>
 public sealed record DelaySpec
 {
+    /// <summary>Shape of the distribution.</summary>
     public DelayDistribution Distribution { get; init; } = DelayDistribution.Constant;
+    /// <summary>Mean (constant, exponential, normal).</summary>
     public TimeSpan Mean { get; init; }
+    /// <summary>Lower bound (uniform).</summary>
     public TimeSpan Min { get; init; }
+    /// <summary>Upper bound (uniform).</summary>
     public TimeSpan Max { get; init; }
+    /// <summary>Standard deviation (normal).</summary>
     public TimeSpan StdDev { get; init; }
     /// <summary>Probability that a message is delayed at all (1 = every message).</summary>
     public double Probability { get; init; } = 1.0;
@@ -32,17 +37,23 @@ public sealed record DelaySpec
 /// </summary>
 public sealed record FaultRule
 {
+    /// <summary>Pattern of senders.</summary>
     public string From { get; init; } = "*";
+    /// <summary>Pattern of recipients.</summary>
     public string To { get; init; } = "*";
+    /// <summary>Probability that a message is lost.</summary>
     public double Drop { get; init; }
+    /// <summary>Probability that a message is delivered twice.</summary>
     public double Duplicate { get; init; }
     /// <summary>Probability that a message is held back by <see cref="ReorderDelay"/> without holding the link, so later messages overtake it.</summary>
     public double Reorder { get; init; }
+    /// <summary>How long a reordered message is held back.</summary>
     public TimeSpan ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(10);
     /// <summary>Probability that the serialized payload gets <see cref="CorruptBits"/> bits flipped; the receiver detects it by checksum.</summary>
     public double Corrupt { get; init; }
     /// <summary>Bits flipped per corruption, 1 to 3 (CRC-32C detects every such error).</summary>
     public int CorruptBits { get; init; } = 1;
+    /// <summary>Extra delay per message; null = none.</summary>
     public DelaySpec? Delay { get; init; }
     /// <summary>Bytes per second allowed on each matching link (sender, recipient); null = no throttle.</summary>
     public double? ThrottleBytesPerSecond { get; init; }
@@ -51,7 +62,9 @@ public sealed record FaultRule
 /// <summary>Blackholes all traffic between actors matching any of <see cref="SideA"/> and actors matching any of <see cref="SideB"/>, both directions, during [<see cref="Start"/>, <see cref="Start"/> + <see cref="Duration"/>).</summary>
 public sealed record PartitionRule
 {
+    /// <summary>Patterns of one side.</summary>
     public required IReadOnlyList<string> SideA { get; init; }
+    /// <summary>Patterns of the other side.</summary>
     public required IReadOnlyList<string> SideB { get; init; }
     /// <summary>Time on the system's clock (since start).</summary>
     public TimeSpan Start { get; init; }
@@ -71,9 +84,13 @@ public enum CrashMode
 /// <summary>Crashes actors matching <see cref="Actor"/>: once at <see cref="At"/>, and/or before each message with <see cref="Probability"/>.</summary>
 public sealed record CrashRule
 {
+    /// <summary>Pattern of the actors to crash.</summary>
     public required string Actor { get; init; }
+    /// <summary>Crash once at this time on the system clock; null = not timed.</summary>
     public TimeSpan? At { get; init; }
+    /// <summary>Probability of a crash before each message delivered to a matching actor.</summary>
     public double Probability { get; init; }
+    /// <summary>Stop, or fail through the supervisor.</summary>
     public CrashMode Mode { get; init; } = CrashMode.Restart;
 }
 
@@ -83,9 +100,13 @@ public sealed record CrashRule
 /// </summary>
 public sealed record FaultPlan
 {
+    /// <summary>Seed of every fault stream.</summary>
     public long Seed { get; init; }
+    /// <summary>Link faults; the first matching rule applies to a link.</summary>
     public IReadOnlyList<FaultRule> Rules { get; init; } = [];
+    /// <summary>Network partitions.</summary>
     public IReadOnlyList<PartitionRule> Partitions { get; init; } = [];
+    /// <summary>Actor crashes.</summary>
     public IReadOnlyList<CrashRule> Crashes { get; init; } = [];
 
     internal bool IsEmpty => Rules.Count == 0 && Partitions.Count == 0 && Crashes.Count == 0;

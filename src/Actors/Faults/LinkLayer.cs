@@ -130,7 +130,7 @@ internal sealed class LinkLayer
                 if (depart >= pr.Start.Ticks && (pr.Duration is null || depart < (pr.Start + pr.Duration.Value).Ticks))
                 {
                     Fault("partition", from, to, id, type, size, $"partition {i}");
-                    if (stats is not null) Interlocked.Increment(ref stats.PartitionDropped);
+                    if (stats is not null) stats.Add(Ctr.PartitionDropped);
                     plan.Dropped = true;
                     return plan;
                 }
@@ -151,7 +151,7 @@ internal sealed class LinkLayer
                 if (uDrop < r.Drop)
                 {
                     Fault("drop", from, to, id, type, size, null);
-                    if (stats is not null) Interlocked.Increment(ref stats.Dropped);
+                    if (stats is not null) stats.Add(Ctr.Dropped);
                     plan.Dropped = true;
                     return plan;
                 }
@@ -159,7 +159,7 @@ internal sealed class LinkLayer
                 {
                     plan.Duplicate = true;
                     Fault("duplicate", from, to, id, type, size, null);
-                    if (stats is not null) Interlocked.Increment(ref stats.Duplicated);
+                    if (stats is not null) stats.Add(Ctr.Duplicated);
                 }
                 if (uCorrupt < r.Corrupt)
                 {
@@ -167,7 +167,7 @@ internal sealed class LinkLayer
                     plan.CorruptBits = r.CorruptBits;
                     plan.CorruptSeed = corruptSeed;
                     Fault("corrupt", from, to, id, type, size, $"{r.CorruptBits} bit(s)");
-                    if (stats is not null) Interlocked.Increment(ref stats.CorruptInjected);
+                    if (stats is not null) stats.Add(Ctr.CorruptInjected);
                 }
                 if (r.Delay is { } d && uDelayP < d.Probability)
                 {
@@ -175,14 +175,14 @@ internal sealed class LinkLayer
                     if (extra > 0)
                     {
                         Fault("delay", from, to, id, type, size, $"{extra / 10} us");
-                        if (stats is not null) Interlocked.Increment(ref stats.Delayed);
+                        if (stats is not null) stats.Add(Ctr.Delayed);
                     }
                 }
                 if (uReorder < r.Reorder)
                 {
                     reorder = true;
                     Fault("reorder", from, to, id, type, size, null);
-                    if (stats is not null) Interlocked.Increment(ref stats.Reordered);
+                    if (stats is not null) stats.Add(Ctr.Reordered);
                 }
                 if (r.ThrottleBytesPerSecond is { } rate)
                 {
@@ -192,7 +192,7 @@ internal sealed class LinkLayer
                     if (start > depart)
                     {
                         Fault("throttle", from, to, id, type, size, $"{wait / 10} us");
-                        if (stats is not null) Interlocked.Increment(ref stats.Throttled);
+                        if (stats is not null) stats.Add(Ctr.Throttled);
                     }
                     extra += wait;
                 }

@@ -5,21 +5,45 @@ namespace CoFUsfl.Actors;
 /// <summary>Key of the traffic counters: who talks to whom with which message kind.</summary>
 public readonly record struct TrafficKey(string SenderRole, string RecipientRole, string PayloadType);
 
+internal enum Ctr
+{
+    MessagesSent, BytesSent, MessagesDelivered, BytesDelivered, Dropped, Duplicated, Delayed, Reordered,
+    Throttled, PartitionDropped, CorruptInjected, CorruptDetected, Rejected, DeadLettered,
+}
+
 /// <summary>
 /// Counters of one <see cref="TrafficKey"/>. Bytes are envelope sizes (exactly what <see cref="Protocol.Envelope.CalculateSize"/>
 /// gives for the envelope that carries or would carry the message). Sent counts every send attempt, before faults.
+/// Striped by processor so that actors on different cores counting the same key do not fight over one cache line.
 /// </summary>
 public sealed class TrafficStats
 {
-    internal long MessagesSent, BytesSent, MessagesDelivered, BytesDelivered;
-    internal long Dropped, Duplicated, Delayed, Reordered, Throttled, PartitionDropped, CorruptInjected, CorruptDetected, Rejected, DeadLettered;
+    private const int Width = 16;   // 14 counters, padded to two cache lines per stripe
+    private readonly long[] _data;
+    private readonly int _mask;
 
+    internal TrafficStats()
+    {
+        var stripes = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(Environment.ProcessorCount, 64));
+        _mask = stripes - 1;
+        _data = new long[stripes * Width];
+    }
+
+    internal void Add(Ctr c, long value = 1) =>
+        Interlocked.Add(ref _data[(Thread.GetCurrentProcessorId() & _mask) * Width + (int)c], value);
+
+    private long Sum(Ctr c)
+    {
+        long s = 0;
+        for (var i = (int)c; i < _data.Length; i += Width) s += Volatile.Read(ref _data[i]);
+        return s;
+    }
+
+    /// <summary>Current values, summed over stripes.</summary>
     public TrafficSnapshot Snapshot(TrafficKey key) => new(key,
-        Volatile.Read(ref MessagesSent), Volatile.Read(ref BytesSent),
-        Volatile.Read(ref MessagesDelivered), Volatile.Read(ref BytesDelivered),
-        Volatile.Read(ref Dropped), Volatile.Read(ref Duplicated), Volatile.Read(ref Delayed), Volatile.Read(ref Reordered),
-        Volatile.Read(ref Throttled), Volatile.Read(ref PartitionDropped), Volatile.Read(ref CorruptInjected),
-        Volatile.Read(ref CorruptDetected), Volatile.Read(ref Rejected), Volatile.Read(ref DeadLettered));
+        Sum(Ctr.MessagesSent), Sum(Ctr.BytesSent), Sum(Ctr.MessagesDelivered), Sum(Ctr.BytesDelivered),
+        Sum(Ctr.Dropped), Sum(Ctr.Duplicated), Sum(Ctr.Delayed), Sum(Ctr.Reordered), Sum(Ctr.Throttled),
+        Sum(Ctr.PartitionDropped), Sum(Ctr.CorruptInjected), Sum(Ctr.CorruptDetected), Sum(Ctr.Rejected), Sum(Ctr.DeadLettered));
 }
 
 /// <summary>Immutable copy of one key's counters.</summary>
@@ -80,8 +104,11 @@ public sealed class TrafficCounters
     /// <summary>Lifecycle events by kind: failure, restart, stop.</summary>
     public IReadOnlyDictionary<string, long> Lifecycle => new SortedDictionary<string, long>(_lifecycle, StringComparer.Ordinal);
 
+    /// <summary>Injected faults of one kind.</summary>
     public long FaultCount(string kind) => _faults.TryGetValue(kind, out var n) ? n : 0;
+    /// <summary>Rejected envelopes for one reason.</summary>
     public long RejectionCount(string reason) => _rejections.TryGetValue(reason, out var n) ? n : 0;
+    /// <summary>Lifecycle events of one kind.</summary>
     public long LifecycleCount(string kind) => _lifecycle.TryGetValue(kind, out var n) ? n : 0;
 
     internal void CountFault(string kind) => _faults.AddOrUpdate(kind, 1, static (_, n) => n + 1);

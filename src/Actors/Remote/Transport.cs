@@ -45,6 +45,7 @@ public sealed class InMemoryNetwork
     public long Carried => Interlocked.Read(ref _carried);
     private long _carried;
 
+    /// <summary>A transport for one more node on this network.</summary>
     public IRemoteTransport CreateTransport() => new Transport(this);
 
     private sealed class Transport(InMemoryNetwork network) : IRemoteTransport

@@ -5,6 +5,7 @@ public interface ICancelable
 {
     /// <summary>Cancels it; no effect once it has run.</summary>
     void Cancel();
+    /// <summary>True once cancelled.</summary>
     bool IsCancelled { get; }
 }
 

@@ -3,12 +3,17 @@ namespace CoFUsfl.Actors;
 /// <summary>Per-actor timers that send a message to the actor itself, on the system's clock. Keys are any object; starting a key again replaces it.</summary>
 public interface ITimerScheduler
 {
+    /// <summary>Sends <paramref name="message"/> once after <paramref name="delay"/>.</summary>
     void StartSingleTimer(object key, object message, TimeSpan delay);
+    /// <summary>Sends <paramref name="message"/> every <paramref name="interval"/>.</summary>
     void StartPeriodicTimer(object key, object message, TimeSpan interval);
+    /// <summary>Sends <paramref name="message"/> after <paramref name="initialDelay"/>, then every <paramref name="interval"/>.</summary>
     void StartPeriodicTimer(object key, object message, TimeSpan initialDelay, TimeSpan interval);
+    /// <summary>True while the timer is armed.</summary>
     bool IsTimerActive(object key);
     /// <summary>Cancels a timer; a message it already queued is discarded, not delivered.</summary>
     void Cancel(object key);
+    /// <summary>Cancels every timer of the actor.</summary>
     void CancelAll();
 }
 

@@ -52,7 +52,8 @@ public static class Crc32C
         return ~crc;
     }
 
-    internal static uint ComputeSoftware(ReadOnlySpan<byte> data)
+    /// <summary>Table-driven reference implementation: same result as <see cref="Compute"/>, without hardware instructions.</summary>
+    public static uint ComputeSoftware(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
         foreach (var b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);

@@ -6,11 +6,17 @@ namespace CoFUsfl.Actors;
 /// <summary>Why an inbound envelope was refused.</summary>
 public enum EnvelopeError
 {
+    /// <summary>Accepted.</summary>
     None,
+    /// <summary>Not a parsable envelope.</summary>
     MalformedEnvelope,
+    /// <summary>The envelope carries no checksum.</summary>
     MissingChecksum,
+    /// <summary>The payload does not match its checksum (corrupted).</summary>
     ChecksumMismatch,
+    /// <summary>No loaded message type has the payload's name.</summary>
     UnknownPayloadType,
+    /// <summary>The payload does not parse as its type.</summary>
     MalformedPayload,
 }
 

@@ -19,8 +19,10 @@ public sealed class MessageRegistry
     /// <summary>The registry every system uses unless given another.</summary>
     public static MessageRegistry Default { get; } = new();
 
+    /// <summary>Registers one message type.</summary>
     public void Register(MessageDescriptor descriptor) => _byName[descriptor.FullName] = descriptor;
 
+    /// <summary>Registers one generated message type.</summary>
     public void Register<T>() where T : IMessage<T>, new() => Register(new T().Descriptor);
 
     /// <summary>Registers every message of a generated file (e.g. <c>EnvelopeReflection.Descriptor</c>), nested types included.</summary>

@@ -88,8 +88,8 @@ public static class CodecCommand
             try { img = ImageIO.Read(path); }
             catch (Exception e) when (e is ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
             using var scope = torch.NewDisposeScope();
-            var x = torch.from_array(ImageConvert.ToChwFloat(img), 1, 3, img.Height, img.Width);
-            var strings = m.compress(CoFUsfl.Models.Evaluation.Padding.Pad(x, m.DownsamplingFactor));
+            var padded = CoFUsfl.Models.Data.Padding.PadToMultiple(ImageConvert.ToChwFloat(img), 3, img.Height, img.Width, m.DownsamplingFactor);
+            var strings = m.compress(torch.from_array(padded.Data, 1, 3, padded.Height, padded.Width));
             var bytes = new CompressedImage(m.Name, (int)m.N, (int)m.M, img.Height, img.Width, strings).ToBytes();
             File.WriteAllBytes(r.GetValue(output)!, bytes);
             Console.WriteLine($"{bytes.Length} bytes, {8.0 * bytes.Length / ((double)img.Width * img.Height):F4} bpp");
@@ -114,10 +114,17 @@ public static class CodecCommand
             if (ci.Model != m.Name || ci.N != m.N || ci.M != m.M)
                 throw new CliException($"error: {path} was coded by {ci.Model} (N={ci.N}, M={ci.M}), the checkpoint is {m.Name} (N={m.N}, M={m.M})");
             using var scope = torch.NewDisposeScope();
-            Tensor xHat;
-            try { xHat = CoFUsfl.Models.Evaluation.Padding.Crop(m.decompress(ci.Strings), ci.Height, ci.Width); }
+            float[] xHat;
+            try
+            {
+                var decoded = m.decompress(ci.Strings);
+                var layout = CoFUsfl.Models.Data.Padding.PadToMultiple(new float[3 * ci.Height * ci.Width], 3, ci.Height, ci.Width, m.DownsamplingFactor);
+                if (decoded.size(2) != layout.Height || decoded.size(3) != layout.Width)
+                    throw new InvalidDataException($"latent size {ci.Strings.LatentHeight}x{ci.Strings.LatentWidth} does not fit a {ci.Width}x{ci.Height} image");
+                xHat = CoFUsfl.Models.Data.Padding.Crop(decoded.contiguous().data<float>(), layout);
+            }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or TorchException) { throw new CliException($"error: {path}: {e.Message}"); }
-            ImageIO.WritePng(r.GetValue(output)!, ImageConvert.FromChwFloat(xHat.contiguous().data<float>(), ci.Height, ci.Width));
+            ImageIO.WritePng(r.GetValue(output)!, ImageConvert.FromChwFloat(xHat, ci.Height, ci.Width));
             return 0;
         });
         return c;
@@ -185,7 +192,7 @@ public static class CodecCommand
             }
             if (curves.Count == 0 && points.Count == 0) throw new CliException("error: nothing to plot (give result files and/or --reference curves)");
             if (points.Count > 0) curves.Add(new RdCurve("this work", points.Select(p => p.Item2).ToArray(), points.Select(p => p.Item3).ToArray()));
-            File.WriteAllText(r.GetValue(output)!, RdPlotBridge.Render("Kodak rate–distortion", curves));
+            RdPlot.Save(r.GetValue(output)!, curves, "Kodak rate–distortion");
             Console.WriteLine(r.GetValue(output));
             return 0;
         });

@@ -6,6 +6,7 @@ namespace CoFUsfl.Cli.Commands;
 [CliCommand]
 public static class ConfigCommand
 {
+    /// <summary>Builds <c>config</c> with its <c>resolve</c> subcommand; without <c>--with-reference</c> it behaves like Lightbend's <c>parseFile(FILE).resolve()</c>.</summary>
     public static Command Create()
     {
         var command = new Command("config", "Inspect HOCON configuration files.");

@@ -20,6 +20,7 @@ public static class InfoCommand
                 ("libtorch", torch.Version),
                 ("cuda_available", cuda),
                 ("cuda_devices", cuda ? torch.cuda.device_count() : 0),
+                ("cuda_device_names", string.Join("; ", CudaDevices.List().Select(d => $"cuda:{d.Index} {d.Name} ({d.TotalMemoryBytes / (1L << 30)} GiB)"))),
                 ("threads", torch.get_num_threads()),
                 ("native_library", torch.NativeLibraryPath),
                 ("dotnet", Environment.Version.ToString()),

@@ -30,15 +30,13 @@ public static class RunCommand
             if (!r.GetValue(resume) && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
                 dir = NextFree(dir);
             var q = r.GetValue(quiet);
-            var started = DateTime.UtcNow;
-            void Progress(string line)
-            {
-                if (!q) AnsiConsole.MarkupLine($"[grey]{(DateTime.UtcNow - started):hh\\:mm\\:ss}[/] {Markup.Escape(line)}");
-            }
+            var request = new RunRequest(dir, r.GetValue(resume), config.GetConfig("cofusfl").Render());
             RunOutcome outcome;
             try
             {
-                outcome = SimulationRunner.Run(options, new RunRequest(dir, r.GetValue(resume), config.GetConfig("cofusfl").Render()), Progress);
+                outcome = q || Console.IsOutputRedirected
+                    ? SimulationRunner.Run(options, request, new RunHooks { Log = q ? null : line => Console.WriteLine(line) })
+                    : RunWithProgress(options, request);
             }
             catch (Exception e) when (e is ArgumentException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException)
             {
@@ -48,6 +46,38 @@ public static class RunCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Progress bars (rounds with ETA, clients of the current round) and a live summary line.</summary>
+    private static RunOutcome RunWithProgress(SimulationOptions options, RunRequest request)
+    {
+        RunOutcome? outcome = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(p =>
+            {
+                var rounds = p.AddTask("rounds", maxValue: options.Run.Rounds);
+                var clients = p.AddTask("clients", maxValue: 1);
+                var summary = p.AddTask("[grey]starting[/]", maxValue: 1).IsIndeterminate();
+                var hooks = new RunHooks
+                {
+                    Log = line => summary.Description = Markup.Escape(line),
+                    RoundStarted = (round, n) =>
+                    {
+                        clients.Description = $"clients, round {round}";
+                        clients.MaxValue = Math.Max(1, n);
+                        clients.Value = 0;
+                    },
+                    ClientFinished = _ => clients.Increment(1),
+                    RoundCompleted = (round, _) => rounds.Value = round,
+                };
+                outcome = SimulationRunner.Run(options, request, hooks);
+                rounds.Value = rounds.MaxValue;
+                summary.Value = 1;
+                summary.StopTask();
+            });
+        return outcome!;
     }
 
     private static string NextFree(string dir)

@@ -53,47 +53,27 @@ public sealed class CodecEvaluator(string folder)
     public static ImageResult EvaluateImage(CompressionModel model, string path)
     {
         var (chw, h, w) = ImageBridge.LoadChw(path);
+        var padded = Data.Padding.PadToMultiple(chw, 3, h, w, model.DownsamplingFactor);
         using var scope = DisposeScope.Open();
         using var ng = torch.no_grad();
         var device = model.named_parameters().First().parameter.device;
-        var x = torch.from_array(chw, 1, 3, h, w).to(device);
-        var xp = Padding.Pad(x, model.DownsamplingFactor);
+        var xp = torch.from_array(padded.Data, 1, 3, padded.Height, padded.Width).to(device);
         var t0 = Stopwatch.GetTimestamp();
         var strings = model.compress(xp);
         var bytes = new CompressedImage(model.Name, (int)model.N, (int)model.M, h, w, strings).ToBytes();
         var encodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         t0 = Stopwatch.GetTimestamp();
         var parsed = CompressedImage.Parse(bytes, path);
-        var xHat = Padding.Crop(model.decompress(parsed.Strings), h, w);
+        var xHat = Data.Padding.Crop(model.decompress(parsed.Strings).cpu().contiguous().data<float>(), padded);
         var decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         var pixels = (double)h * w;
         var forward = model.forward(xp);
         var estBits = forward.Likelihoods.Values.Sum(l => -l.log2().sum().item());
         // Metrics on the 8-bit images a user would see: both sides rounded to 8-bit RGB.
         var original = Imaging.ImageConvert.FromChwFloat(chw, h, w);
-        var decoded = Imaging.ImageConvert.FromChwFloat(xHat.cpu().contiguous().data<float>(), h, w);
+        var decoded = Imaging.ImageConvert.FromChwFloat(xHat, h, w);
         var psnr = Metrics.Psnr.Compute(original, decoded);
         var msssim = Metrics.MsSsim.Compute(original, decoded);
         return new ImageResult(Path.GetFileName(path), w, h, bytes.Length, 8.0 * bytes.Length / pixels, estBits / pixels, psnr, msssim, encodeMs, decodeMs);
-    }
-}
-
-/// <summary>Padding to a multiple of the model's down-sampling factor (centred, zeros, as CompressAI's eval) and cropping back.</summary>
-public static class Padding
-{
-    public static Tensor Pad(Tensor x, int multiple)
-    {
-        long h = x.size(2), w = x.size(3);
-        var hp = (h + multiple - 1) / multiple * multiple;
-        var wp = (w + multiple - 1) / multiple * multiple;
-        long left = (wp - w) / 2, top = (hp - h) / 2;
-        return F.pad(x, [left, wp - w - left, top, hp - h - top]);
-    }
-
-    public static Tensor Crop(Tensor x, long h, long w)
-    {
-        long hp = x.size(2), wp = x.size(3);
-        long left = (wp - w) / 2, top = (hp - h) / 2;
-        return x.narrow(2, top, h).narrow(3, left, w);
     }
 }

@@ -19,6 +19,7 @@ public sealed class RunRecorder : IRoundObserver
     private readonly string dir;
     private readonly CodecEvaluator? evaluator;
     private readonly Action<string>? progress;
+    private readonly RunHooks hooks;
     private readonly List<JsonObject> rounds = [];
     private readonly Dictionary<string, long> previousBytes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> previousFaults = new(StringComparer.Ordinal);
@@ -29,18 +30,23 @@ public sealed class RunRecorder : IRoundObserver
     public uint FirstRound { get; }
     public IReadOnlyList<JsonObject> Rounds => rounds;
 
-    public RunRecorder(SimulationContext ctx, string runDirectory, CodecEvaluator? evaluator, uint firstRound = 1, Action<string>? progress = null)
+    public RunRecorder(SimulationContext ctx, string runDirectory, CodecEvaluator? evaluator, uint firstRound = 1, RunHooks? hooks = null)
     {
+        this.hooks = hooks ?? new RunHooks();
+        progress = this.hooks.Log;
         this.ctx = ctx;
         dir = runDirectory;
         this.evaluator = evaluator;
-        this.progress = progress;
         FirstRound = firstRound;
         Directory.CreateDirectory(dir);
         if (firstRound == 1) File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "");
     }
 
-    public void RoundStarted(uint round, int clients) => progress?.Invoke($"round {round}/{ctx.Options.Run.Rounds}: {clients} clients sampled");
+    public void RoundStarted(uint round, int clients)
+    {
+        progress?.Invoke($"round {round}/{ctx.Options.Run.Rounds}: {clients} clients sampled");
+        hooks.RoundStarted?.Invoke(round, clients);
+    }
 
     public bool RoundCompleted(RoundRecord r, ActorSystem system)
     {
@@ -90,6 +96,7 @@ public sealed class RunRecorder : IRoundObserver
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
         var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
         progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]?.GetValue<double>():F2}, train PSNR {line["train"]!["psnr"]?.GetValue<double>():F2} dB{evalText}, {total / 1e6:F2} MB sent ({r.Result.Completed.Count} clients completed, {r.Result.Dropped.Count} dropped)");
+        hooks.RoundCompleted?.Invoke(r.Round, line);
         return r.Round < o.Run.Rounds;
     }
 

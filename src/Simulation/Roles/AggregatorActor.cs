@@ -22,6 +22,8 @@ public sealed class AggregatorActor : ReceiveActor
     private readonly List<string> arrival = [];
     private readonly HashSet<(uint, string)> late = [], rejected = [];
     private bool closed = true;
+    private RoundResult? lastResult;
+    private RoundEnd? lastEnd;
 
     private sealed record Deadline(uint Round);
 
@@ -60,21 +62,34 @@ public sealed class AggregatorActor : ReceiveActor
 
     private void OnRoundPlan(RoundPlan p)
     {
-        if (plan is not null && p.Round <= plan.Round) return;
+        if (plan is not null && p.Round == plan.Round)
+        {
+            // The coordinator repeats a plan it has no result for: our result, or some global models, were lost.
+            if (closed && lastResult?.Round == p.Round)
+            {
+                ctx.Coordinator.Tell(lastResult, Self);
+                ctx.Server.Tell(lastEnd!, Self);
+            }
+            else if (!closed)
+                foreach (var c in p.Clients.Where(c => !updates.ContainsKey(c))) SendGlobalModel(p, c, first: false);
+            return;
+        }
+        if (plan is not null && p.Round < plan.Round) return;
         plan = p;
         keep = Math.Min(ctx.Options.Federation.ClientsPerRound, p.Clients.Count);
         updates.Clear();
         arrival.Clear();
         closed = false;
-        foreach (var c in p.Clients)
-        {
-            var m = new GlobalModel { Round = p.Round, LocalSteps = p.LocalSteps, DeadlineMs = p.DeadlineMs };
-            // Personal parameters leave the aggregator only once, as a client's starting point.
-            var first = participated.Add(c);
-            m.Parameters.AddRange(globalModel.ToMessages(n => first || !ctx.Personal.Matches(n)));
-            ctx.ClientRefs[c].Tell(m, Self);
-        }
+        foreach (var c in p.Clients) SendGlobalModel(p, c, participated.Add(c));
         Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), TimeSpan.FromMilliseconds(p.DeadlineMs));
+    }
+
+    /// <summary>Personal parameters leave the aggregator only once, as a client's starting point.</summary>
+    private void SendGlobalModel(RoundPlan p, string client, bool first)
+    {
+        var m = new GlobalModel { Round = p.Round, LocalSteps = p.LocalSteps, DeadlineMs = p.DeadlineMs };
+        m.Parameters.AddRange(globalModel.ToMessages(n => first || !ctx.Personal.Matches(n)));
+        ctx.ClientRefs[client].Tell(m, Self);
     }
 
     private void OnUpdate(ClientUpdate u)
@@ -136,8 +151,11 @@ public sealed class AggregatorActor : ReceiveActor
         ctx.Server.Tell(end, Self);
         var result = new RoundResult { Round = plan.Round, Samples = (ulong)kept.Sum(c => updates[c].Samples) };
         result.Completed.AddRange(kept.Order(StringComparer.Ordinal));
+        result.CompletedSamples.AddRange(kept.Order(StringComparer.Ordinal).Select(c => (ulong)updates[c].Samples));
         result.Dropped.AddRange(plan.Clients.Where(c => !kept.Contains(c)).Order(StringComparer.Ordinal));
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
+        lastResult = result;
+        lastEnd = end;
         ctx.Coordinator.Tell(result, Self);
     }
 }

@@ -140,7 +140,7 @@ public sealed class ClientActor : ReceiveActor
         var msg = new SplitFeatures
         {
             Round = st.Round, Client = spec.Id, Step = st.Step, Attempt = 0, Split = 1, Features = enc.Wire,
-            BatchPixels = (uint)(o.Data.BatchSize * o.Data.Crop * o.Data.Crop),
+            RateNormalizer = (uint)(o.Data.BatchSize * o.Data.Crop * o.Data.Crop),
         };
         var macs = CodecLayers.Macs(true, 0, ctx.Plan.Head, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
         Charge(macs, t0);
@@ -277,6 +277,7 @@ public sealed class ClientActor : ReceiveActor
         st.Model.Dispose();
         st.Model = null!;
         Interlocked.Increment(ref ctx.Updates.Sent);
+        ctx.ClientFinished?.Invoke(spec.Id);
         Send(update, ctx.Aggregator, Phase.AwaitAck);
     }
 

@@ -23,6 +23,7 @@ public sealed class CoordinatorActor : ReceiveActor
     private TimeSpan roundStartSim;
 
     private sealed record StartRound(uint Round);
+    private sealed record Watch(uint Round);
 
     public CoordinatorActor(SimulationContext ctx, IRoundObserver observer)
     {
@@ -31,6 +32,7 @@ public sealed class CoordinatorActor : ReceiveActor
         Receive<StartRound>(s => Start(s.Round));
         Receive<RoundResult>(OnRoundResult);
         Receive<ModelState>(OnModelState);
+        Receive<Watch>(OnWatch);
     }
 
     protected override void PreStart() => Self.Tell(new StartRound(observer.FirstRound), Self);
@@ -53,13 +55,35 @@ public sealed class CoordinatorActor : ReceiveActor
         observer.RoundStarted(r, sampled.Count);
         ctx.Server.Tell(plan, Self);
         ctx.Aggregator.Tell(plan, Self);
+        // Control messages can be lost like any other: a watchdog repeats whatever is still unanswered.
+        Context.Timers.StartPeriodicTimer("watch", new Watch(r), ctx.Options.Federation.RetryTimeout);
+    }
+
+    private void OnWatch(Watch w)
+    {
+        if (w.Round != round) return;
+        if (result is null)
+        {
+            ctx.Server.Tell(ctx.CurrentPlan!, Self);
+            ctx.Aggregator.Tell(ctx.CurrentPlan!, Self);
+        }
+        else if (serverState is null) ctx.Server.Tell(StateRequestFor(result), Self);
+        else ctx.Aggregator.Tell(new StateRequest { Round = round }, Self);
+    }
+
+    private static StateRequest StateRequestFor(RoundResult r)
+    {
+        var q = new StateRequest { Round = r.Round };
+        q.Clients.AddRange(r.Completed);
+        q.Samples.AddRange(r.CompletedSamples);
+        return q;
     }
 
     private void OnRoundResult(RoundResult r)
     {
         if (r.Round != round || result is not null) return;
         result = r;
-        ctx.Server.Tell(new StateRequest { Round = round }, Self);
+        ctx.Server.Tell(StateRequestFor(r), Self);
     }
 
     private void OnModelState(ModelState s)
@@ -76,6 +100,7 @@ public sealed class CoordinatorActor : ReceiveActor
         var clients = ParameterSet.FromMessages(s.Parameters, "aggregator state");
         var record = new RoundRecord(round, result, serverState.ServerStats ?? new ServerStats(),
             Context.Now, Context.Now - roundStartSim, Stopwatch.GetElapsedTime(roundStartWall), server, clients);
+        Context.Timers.Cancel("watch");
         var more = observer.RoundCompleted(record, Context.System);
         ctx.CurrentPlan = null;
         if (more) Self.Tell(new StartRound(round + 1), Self);

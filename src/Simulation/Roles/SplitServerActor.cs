@@ -148,7 +148,7 @@ public sealed class SplitServerActor : ReceiveActor
             c.Tell(tables.ToMessage(plan.Round, r.Client, 2), Self);
     }
 
-    private bool InRound(uint round, string client) => plan is not null && round == plan.Round && plan.Clients.Contains(client);
+    private bool InRound(uint round, string client) => plan is not null && round == plan.Round && endedRound != round && plan.Clients.Contains(client);
 
     /// <summary>Transfer [1]: decode f̂1, run the body, send the split-2 features ([2]).</summary>
     private void OnFeatures1(SplitFeatures m, ActorRef from)
@@ -192,7 +192,7 @@ public sealed class SplitServerActor : ReceiveActor
         }
         f1.requires_grad_();
         var (f2, likelihoods) = body.Model.body(f1);
-        var pixels = (double)m.BatchPixels;
+        var pixels = (double)m.RateNormalizer;
         var rImg = likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
         var enc = body.Downlink.Encode(f2, training: true);
         var serverLoss = enc.Bits is not null && o.Loss.Beta > 0 ? (rImg + enc.Bits * o.Loss.Beta) / pixels : rImg / pixels;
@@ -202,7 +202,7 @@ public sealed class SplitServerActor : ReceiveActor
         var p = new Pending(m.Client, m.Round, m.Step, body, f1.DetachFromDisposeScope(), enc.DataPath.DetachFromDisposeScope(), serverLoss.DetachFromDisposeScope());
         if (pending.Remove(m.Client, out var old)) old.Dispose();
         pending[m.Client] = p;
-        var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = enc.Wire, BatchPixels = m.BatchPixels };
+        var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = enc.Wire, RateNormalizer = m.RateNormalizer };
         lastReply[m.Client] = (m.Round, m.Step, 2, reply);
         var batch = f1.size(0);
         var size = (long)Math.Sqrt(pixels / batch);
@@ -299,9 +299,12 @@ public sealed class SplitServerActor : ReceiveActor
     private Body? globalBody;
 
     /// <summary>Round end (from the aggregator): SFLv1 averages the body copies of the clients whose updates were kept.</summary>
+    private uint endedRound;
+
     private void OnRoundEnd(RoundEnd e)
     {
-        if (plan is null || e.Round != plan.Round) return;
+        if (plan is null || e.Round != plan.Round || endedRound == e.Round) return;
+        endedRound = e.Round;
         if (sflv1)
         {
             var updates = new List<(string, ParameterSet, long)>();
@@ -327,6 +330,14 @@ public sealed class SplitServerActor : ReceiveActor
 
     private void OnStateRequest(StateRequest r)
     {
+        if (plan is not null && r.Round == plan.Round && endedRound != r.Round)
+        {
+            // The aggregator's RoundEnd was lost: the coordinator's request carries the same outcome.
+            var e = new RoundEnd { Round = r.Round };
+            e.Clients.AddRange(r.Clients);
+            e.Samples.AddRange(r.Samples);
+            OnRoundEnd(e);
+        }
         var s = stats.Clone();
         if (statSteps > 0) { s.BppImage /= statSteps; s.BppFeatures2 /= statSteps; }
         s.Steps = (uint)statSteps;

@@ -31,6 +31,8 @@ public sealed class SimulationContext
     public ActorRef Coordinator { get; set; } = null!;
     public Dictionary<string, ActorRef> ClientRefs { get; } = new(StringComparer.Ordinal);
     public UpdateCounters Updates { get; } = new();
+    /// <summary>Called when a client has finished its local steps and sent its update (progress display).</summary>
+    public Action<string>? ClientFinished { get; init; }
 
     /// <summary>
     /// The last round-end state of the split server and the aggregator, and the round in progress: a crashed

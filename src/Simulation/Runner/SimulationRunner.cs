@@ -14,6 +14,15 @@ namespace CoFUsfl.Simulation.Runner;
 /// <summary>Where a run writes, and whether it resumes from its latest checkpoint.</summary>
 public sealed record RunRequest(string RunDirectory, bool Resume = false, string? ResolvedConfigText = null);
 
+/// <summary>Callbacks for a live display of a run (all optional; called on the simulation's thread).</summary>
+public sealed record RunHooks
+{
+    public Action<string>? Log { get; init; }
+    public Action<uint, int>? RoundStarted { get; init; }
+    public Action<uint, System.Text.Json.Nodes.JsonObject>? RoundCompleted { get; init; }
+    public Action<string>? ClientFinished { get; init; }
+}
+
 /// <summary>What a finished run reports.</summary>
 public sealed record RunOutcome(string RunDirectory, JsonObject Summary, IReadOnlyList<JsonObject> Rounds);
 
@@ -26,8 +35,13 @@ public static class SimulationRunner
     /// <param name="images">Training images; null = the folders of <c>cofusfl.data.train</c>.</param>
     /// <param name="evaluation">Evaluation on real bitstreams; null = the folder of <c>cofusfl.evaluation.dataset</c>.</param>
     public static RunOutcome Run(SimulationOptions o, RunRequest request, Action<string>? progress = null,
+        ITrainingImages? images = null, CodecEvaluator? evaluation = null) =>
+        Run(o, request, new RunHooks { Log = progress }, images, evaluation);
+
+    public static RunOutcome Run(SimulationOptions o, RunRequest request, RunHooks hooks,
         ITrainingImages? images = null, CodecEvaluator? evaluation = null)
     {
+        var progress = hooks.Log;
         Validate(o);
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
         else torch.set_num_threads(Environment.ProcessorCount);
@@ -44,6 +58,7 @@ public static class SimulationRunner
         var ctx = new SimulationContext
         {
             Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
+            ClientFinished = hooks.ClientFinished,
         };
 
         var runDir = request.RunDirectory;
@@ -53,7 +68,7 @@ public static class SimulationRunner
         if (request.Resume) firstRound = Resume(ctx, runDir);
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
-        var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, progress);
+        var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, hooks);
         using var system = ActorSystem.Create(SystemOptions(o, clients, runDir));
         ctx.Server = system.ActorOf(Props.Create(() => new SplitServerActor(ctx)).WithRole("server"), "server");
         ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");

@@ -126,6 +126,18 @@ public abstract class Module : IDisposable
         return this;
     }
 
+    /// <summary>Converts every floating-point parameter and buffer to <paramref name="type"/> in place (e.g. float64 for gradient checks).</summary>
+    public Module to(ScalarType type)
+    {
+        foreach (var (_, t) in state_dict())
+        {
+            if (t.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16) || t.dtype == type) continue;
+            using var converted = t.to(type);
+            t.set_data(converted);
+        }
+        return this;
+    }
+
     public Module train(bool on = true)
     {
         foreach (var (_, m) in named_modules()) m.training = on;

@@ -1,6 +1,6 @@
 namespace CoFUsfl.Models.Tests;
 
-/// <summary>Locates the shared data folder: walk up from the test assembly to the folder holding CoFUsfl.sln, then ../shared.</summary>
+/// <summary>(Shared by all Models tests; same namespace wherever the file lives.) Locates the shared data folder: walk up from the test assembly to the folder holding CoFUsfl.sln, then ../shared.</summary>
 internal static class TestPaths
 {
     private static readonly Lazy<string> Root = new(() =>
