@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using CoFUsfl.Actors;
+using CoFUsfl.Actors.Remote.RabbitMq;
+using CoFUsfl.Cluster.Tests.Messages;
+
+namespace CoFUsfl.Cluster.Tests;
+
+/// <summary>The broker goes away and comes back: nodes reconnect and what was queued meanwhile is delivered.</summary>
+[Collection("broker")]
+public class BrokerRestartSpecs(BrokerFixture broker)
+{
+    [Fact]
+    public void Nodes_survive_a_broker_restart_and_deliver_what_was_sent_while_it_was_down()
+    {
+        var (a, ta) = broker.Node("r-a", o => o with { Log = _ => { } });
+        var (b, tb) = broker.Node("r-b", o => o with { Log = _ => { } });
+        using (a) using (b)
+        {
+            var got = new BlockingCollection<Numbered>();
+            b.ActorOf(Props.Create(() => new Recorder(got, false)), "sink");
+            var sink = a.Resolve("r-b/user/sink");
+            ta.Membership!.WaitForAsync(ms => ms.Any(m => m.Node.Name == "r-b"), TimeSpan.FromSeconds(10)).Wait();
+            for (var i = 0; i < 50; i++) sink.Tell(new Numbered { N = i });
+            got.Take(50, TimeSpan.FromSeconds(20));
+
+            broker.Script("stop");
+            SpinWait.SpinUntil(() => !ta.IsConnected && !tb.IsConnected, TimeSpan.FromSeconds(10)).Should().BeTrue("both nodes notice the broker is gone");
+            for (var i = 50; i < 100; i++) sink.Tell(new Numbered { N = i });   // queued while the broker is down
+            broker.Script("start");
+
+            got.Take(50, TimeSpan.FromSeconds(60)).Select(m => m.N).Should().Equal(Enumerable.Range(50, 50).Select(i => (long)i),
+                "envelopes queued during the outage are published after reconnecting, in order, once each");
+            ta.Reconnects.Should().BeGreaterThanOrEqualTo(1);
+            tb.Reconnects.Should().BeGreaterThanOrEqualTo(1);
+            for (var i = 100; i < 110; i++) sink.Tell(new Numbered { N = i });
+            got.Take(10, TimeSpan.FromSeconds(20)).Select(m => m.N).Should().Equal(Enumerable.Range(100, 10).Select(i => (long)i));
+            got.Count.Should().Be(0, "nothing is delivered twice");
+            ta.Membership.Find("r-b")!.Status.Should().NotBe(MemberStatus.Left, "a broker restart is not a departure of the nodes");
+            a.DeadLetterCount.Should().Be(0);
+        }
+    }
+}
