@@ -23,6 +23,9 @@ public static class RunCommand
         command.SetAction(r =>
         {
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
+            if (config.HasPath("cofusfl.cluster.enabled") && config.GetBoolean("cofusfl.cluster.enabled"))
+                throw new CliException($"{r.GetValue(file)}: cofusfl.cluster.enabled = on: cluster runs are not wired into the simulation yet " +
+                    "(the RabbitMQ transport, membership and placement are; see docs/cluster.md). Run in process with cluster.enabled = off.");
             SimulationOptions options;
             try { options = SimulationConfig.Bind(config); }
             catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
