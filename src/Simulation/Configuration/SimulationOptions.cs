@@ -113,6 +113,8 @@ public sealed record TrainingOptions
     /// <summary>sflv1 (a body copy per client, averaged at round end) | sflv2 (one body, clients served in turn).</summary>
     public string Mode { get; init; } = "sflv2";
     public int LocalSteps { get; init; } = 4;
+    /// <summary>When positive: local passes over the client's own images instead of a fixed step count (ceil(images × epochs / batch) steps).</summary>
+    public double LocalEpochs { get; init; }
     public OptimizerOptions ClientOptimizer { get; init; } = new();
     public OptimizerOptions ServerOptimizer { get; init; } = new();
     public double AuxLr { get; init; } = 1e-3;
@@ -142,6 +144,8 @@ public sealed record FederationOptions
 public sealed record ClientPopulationOptions
 {
     public IReadOnlyList<ClientProfileOptions> Profiles { get; init; } = [new ClientProfileOptions()];
+    /// <summary>Optional on/off availability trace (file path); clients listed there ignore their profile's availability.</summary>
+    public string AvailabilityTrace { get; init; } = "";
 }
 
 /// <summary>A class of client; each registered client draws a profile (by weight), then its values within the ranges.</summary>
@@ -185,4 +189,6 @@ public sealed record EvaluationOptions
     public int Every { get; init; }
     /// <summary>Images evaluated; 0 = all.</summary>
     public int Limit { get; init; }
+    /// <summary>Report the simulated time at which the evaluated PSNR first reaches this value (dB); 0 = off.</summary>
+    public double TargetPsnr { get; init; }
 }

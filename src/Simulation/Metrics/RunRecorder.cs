@@ -240,6 +240,21 @@ public sealed class RunRecorder : IRoundObserver
             ["clients_registered"] = ctx.Clients.Count,
         };
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
+        var curve = rounds.Where(x => x["eval"] is not null).Select(x => (JsonNode)new JsonObject
+        {
+            ["round"] = x["round"]!.GetValue<uint>(), ["simulated_time_s"] = x["simulated_time_s"]!.GetValue<double>(),
+            ["bytes_transfers_cumulative"] = rounds.TakeWhile(y => y != x).Sum(y => y["bytes_transfers_round"]!.GetValue<long>()) + x["bytes_transfers_round"]!.GetValue<long>(),
+            ["psnr"] = x["eval"]!["psnr"]!.GetValue<double>(), ["bpp"] = x["eval"]!["bpp"]!.GetValue<double>(),
+        }).ToArray();
+        summary["eval_curve"] = new JsonArray(curve);
+        var target = ctx.Options.Evaluation.TargetPsnr;
+        if (target > 0)
+        {
+            var hit = curve.FirstOrDefault(c => c!["psnr"]!.GetValue<double>() >= target);
+            summary["target_psnr"] = target;
+            summary["time_to_target_psnr_s"] = hit?["simulated_time_s"]?.GetValue<double>();
+            summary["bytes_to_target_psnr"] = hit?["bytes_transfers_cumulative"]?.GetValue<long>();
+        }
         File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Plots.Write(dir, rounds);
         return summary;

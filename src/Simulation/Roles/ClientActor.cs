@@ -87,7 +87,10 @@ public sealed class ClientActor : ReceiveActor
         lastRound = m.Round;
         Abandon();
         var o = ctx.Options;
-        var st = new ActiveRound(m.Round, m.LocalSteps);
+        var steps = o.Training.LocalEpochs > 0
+            ? (uint)Math.Max(1, Math.Ceiling(spec.Images.Length * o.Training.LocalEpochs / o.Data.BatchSize))
+            : m.LocalSteps;
+        var st = new ActiveRound(m.Round, steps);
         active = st;
         var t0 = Stopwatch.GetTimestamp();
         using (var scope = DisposeScope.Open())

@@ -46,7 +46,8 @@ public sealed class CoordinatorActor : ReceiveActor
         roundStartSim = Context.Now;
         var f = ctx.Options.Federation;
         var rng = new Random((int)ctx.DeriveSeed("sample", r));
-        var available = ctx.Clients.Where(c => rng.NextDouble() < c.Availability).Select(c => c.Id).ToList();
+        // One draw per client whatever the trace says, so adding a trace changes no other client's fate.
+        var available = ctx.Clients.Where(c => rng.NextDouble() < c.Availability & ctx.Availability.IsAvailable(c.Id, r) != false).Select(c => c.Id).ToList();
         rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(available));
         var sampled = available.Take(f.ClientsPerRound + f.OverCommit).Order(StringComparer.Ordinal).ToList();
         var plan = new RoundPlan { Round = r, LocalSteps = (uint)ctx.Options.Training.LocalSteps, DeadlineMs = (ulong)f.RoundDeadline.TotalMilliseconds };

@@ -26,6 +26,8 @@ public sealed class SimulationContext
     public required ITrainingImages Images { get; init; }
     public required IReadOnlyList<ClientSpec> Clients { get; init; }
     public required NamePatterns Personal { get; init; }
+    /// <summary>On/off availability per client and round, from <c>clients.availability-trace</c> (empty = none).</summary>
+    public AvailabilityTrace Availability { get; init; } = AvailabilityTrace.Empty;
     public ActorRef Server { get; set; } = null!;
     public ActorRef Aggregator { get; set; } = null!;
     public ActorRef Coordinator { get; set; } = null!;

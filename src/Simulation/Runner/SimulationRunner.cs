@@ -59,6 +59,7 @@ public static class SimulationRunner
         {
             Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
             ClientFinished = hooks.ClientFinished,
+            Availability = o.Clients.AvailabilityTrace.Length > 0 ? AvailabilityTrace.Load(o.Clients.AvailabilityTrace) : AvailabilityTrace.Empty,
         };
 
         var runDir = request.RunDirectory;
@@ -149,6 +150,7 @@ public static class SimulationRunner
             $"cofusfl.federation.clients-per-round = {o.Federation.ClientsPerRound}: between 1 and clients ({o.Federation.Clients})");
         Need(o.Federation.OverCommit >= 0, "cofusfl.federation.over-commit: not negative");
         Need(o.Training.LocalSteps >= 1, $"cofusfl.training.local-steps = {o.Training.LocalSteps}: at least 1");
+        Need(o.Training.LocalEpochs >= 0, $"cofusfl.training.local-epochs = {o.Training.LocalEpochs}: not negative");
         Need(o.Training.Quantization is "noise" or "ste", $"cofusfl.training.quantization: unknown '{o.Training.Quantization}' (noise, ste)");
         Need(o.Training.Mode is "sflv1" or "sflv2", $"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)");
         Need(o.Runtime.ComputeTime is "estimated" or "measured", $"cofusfl.runtime.compute-time: unknown '{o.Runtime.ComputeTime}' (estimated, measured)");

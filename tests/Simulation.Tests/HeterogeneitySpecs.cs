@@ -1,0 +1,43 @@
+using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Runner;
+
+namespace CoFUsfl.Simulation.Tests;
+
+public class HeterogeneitySpecs
+{
+    [Fact]
+    public void An_availability_trace_decides_who_can_be_sampled_each_round()
+    {
+        var trace = Path.GetTempFileName();
+        File.WriteAllText(trace, "# client-0002 is off in round 1, on in round 2\nclient-0002 01\nclient-0003 0\n");
+        var o = SimulationSpecs.Small(rounds: 2, steps: 1, clients: 3) with
+        {
+            Clients = new ClientPopulationOptions { AvailabilityTrace = trace },
+        };
+        var r = SimulationSpecs.Run(o);
+        r.Rounds[0]["clients_completed"]!.GetValue<int>().Should().Be(1, "only client-0001 is available in round 1");
+        r.Rounds[1]["clients_completed"]!.GetValue<int>().Should().Be(2, "client-0001 and client-0002 in round 2; client-0003 never");
+    }
+
+    [Fact]
+    public void A_malformed_availability_trace_names_its_line()
+    {
+        var trace = Path.GetTempFileName();
+        File.WriteAllText(trace, "client-0001 1\nclient-0002 1x0\n");
+        var act = () => AvailabilityTrace.Load(trace);
+        act.Should().Throw<InvalidDataException>().WithMessage($"{trace}:2:*");
+    }
+
+    [Fact]
+    public void Local_epochs_give_clients_with_more_images_more_steps()
+    {
+        var o = SimulationSpecs.Small(rounds: 1, steps: 1, clients: 2) with
+        {
+            Training = SimulationSpecs.Small().Training with { LocalEpochs = 0.5 },
+            Data = SimulationSpecs.Small().Data with { Partition = new PartitionOptions { Kind = "iid", SamplesPerClient = 8 } },
+        };
+        var r = SimulationSpecs.Run(o);
+        // 8 images × 0.5 epochs / batch 2 = 2 steps per client, 2 clients × 2 steps × batch 2 samples.
+        r.Rounds[0]["samples"]!.GetValue<long>().Should().Be(8);
+    }
+}
