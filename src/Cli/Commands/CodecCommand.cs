@@ -44,10 +44,10 @@ public static class CodecCommand
         c.SetAction(r =>
         {
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
-            SimulationOptions o;
-            try { o = SimulationConfig.Bind(config); SimulationRunnerValidate(o); }
-            catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
-            var images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
+            var o = RunCommand.BindAndValidate(config, r.GetValue(file)!);
+            ITrainingImages images;
+            try { images = TrainingImageSet.Load(o.Data.Root, o.Data.Train); }
+            catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException) { throw new CliException($"error: {e.Message}"); }
             var t = o.CodecTraining;
             Directory.CreateDirectory(t.Out);
             var logPath = Path.Combine(t.Out, "train.jsonl");
@@ -71,8 +71,6 @@ public static class CodecCommand
         });
         return c;
     }
-
-    private static void SimulationRunnerValidate(SimulationOptions o) => Simulation.Runner.SimulationRunner.Validate(o);
 
     private static Command Compress()
     {
