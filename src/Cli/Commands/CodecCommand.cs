@@ -89,7 +89,9 @@ public static class CodecCommand
             var padded = CoFUsfl.Models.Data.Padding.PadToMultiple(ImageConvert.ToChwFloat(img), 3, img.Height, img.Width, m.DownsamplingFactor);
             var strings = m.compress(torch.from_array(padded.Data, 1, 3, padded.Height, padded.Width));
             var bytes = new CompressedImage(m.Name, (int)m.N, (int)m.M, img.Height, img.Width, strings).ToBytes();
-            File.WriteAllBytes(r.GetValue(output)!, bytes);
+            var outPath = Path.GetFullPath(r.GetValue(output)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(outPath)!); // as decompress (PNG) and plot (SVG) do
+            File.WriteAllBytes(outPath, bytes);
             Console.WriteLine($"{bytes.Length} bytes, {8.0 * bytes.Length / ((double)img.Width * img.Height):F4} bpp");
             return 0;
         });
@@ -142,10 +144,15 @@ public static class CodecCommand
             EvalSummary s;
             try { s = new CodecEvaluator(r.GetValue(dataset)!).Evaluate(m, r.GetValue(limit)); }
             catch (Exception e) when (e is DirectoryNotFoundException or ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
+            if (s.Images.Count == 0) throw new CliException($"error: no PNG or JPEG image in {Path.GetFullPath(r.GetValue(dataset)!)}");
             var o = s.ToJson();
             o["model"] = m.Name;
             o["checkpoint"] = Path.GetFullPath(r.GetValue(model)!);
-            if (r.GetValue(outFile) is { } f) File.WriteAllText(f, o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(outFile) is { } f)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(f))!);
+                File.WriteAllText(f, o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
             if (r.GetValue(json)) Console.WriteLine(o.ToJsonString());
             else
             {

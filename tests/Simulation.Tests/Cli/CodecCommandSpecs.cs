@@ -111,6 +111,32 @@ public class CodecCommandSpecs(TrainedCodecFixture codec) : IClassFixture<Traine
     }
 
     [Fact]
+    public void Every_output_may_go_to_a_folder_that_does_not_exist_yet()
+    {
+        codec.Train.ShouldSucceed();
+        var cfu = _dir["new/a/x.cfu"];
+        var png = _dir["new/b/rec.png"];
+        var json = _dir["new/c/eval.json"];
+        var svg = _dir["new/d/rd.svg"];
+        Cli("codec", "compress", "--model", codec.Model, Repo.KodakImage(1), cfu).ShouldSucceed();
+        Cli("codec", "decompress", "--model", codec.Model, cfu, png).ShouldSucceed();
+        Cli("codec", "eval", "--model", codec.Model, "--dataset", Repo.Kodak, "--limit", "1", "--json", "--out", json).ShouldSucceed();
+        Cli("codec", "plot", json, "--out", svg).ShouldSucceed();
+        new[] { cfu, png, json, svg }.Should().OnlyContain(f => File.Exists(f) && new FileInfo(f).Length > 0);
+    }
+
+    [Fact]
+    public void Eval_of_a_folder_without_images_says_so()
+    {
+        codec.Train.ShouldSucceed();
+        var empty = _dir["empty"];
+        Directory.CreateDirectory(empty);
+        File.WriteAllText(Path.Combine(empty, "readme.txt"), "no images here");
+        Cli("codec", "eval", "--model", codec.Model, "--dataset", empty).ShouldFailClearly($"no PNG or JPEG image in {empty}");
+        Cli("codec", "eval", "--model", codec.Model, "--dataset", _dir["missing"]).ShouldFailClearly(_dir["missing"]);
+    }
+
+    [Fact]
     public void Decompress_of_a_truncated_bitstream_fails_naming_the_file()
     {
         codec.Train.ShouldSucceed();
