@@ -113,7 +113,17 @@ public class RunCommandSpecs(TinyRunFixture run) : IClassFixture<TinyRunFixture>
         after[..2].Should().Equal(before.Where(l => l.Length > 0), "the first two rounds are kept as they were");
         JsonNode.Parse(after[2])!["round"]!.GetValue<int>().Should().Be(3);
         File.Exists(Path.Combine(copy, "checkpoints", "round-0003.safetensors")).Should().BeTrue();
-        Directory.GetDirectories(tmp.Path).Should().Equal([copy], "a resumed run stays in its folder");
+        Directory.GetDirectories(tmp.Path).Should().Equal([copy], "a resumed run stays in its folder, never a new one");
+
+        // Continued from the checkpoint, not restarted: round 3 trains like round 3 of an uninterrupted run (same crops;
+        // the optimizer's moments are not checkpointed, so not bit for bit), far from where a fresh model starts.
+        var straight = tmp["straight"];
+        CliProcess.Run(tmp.Path, "run", run.Config, "--out", straight, "-D", "cofusfl.run.rounds=3", "--quiet").ShouldSucceed();
+        double Loss(string line) => JsonNode.Parse(line)!["train"]!["loss"]!.GetValue<double>();
+        var uninterrupted = Lines(Path.Combine(straight, "metrics.jsonl"));
+        var resumed = Loss(after[2]);
+        resumed.Should().BeApproximately(uninterrupted[2]["train"]!["loss"]!.GetValue<double>(), 0.01 * resumed);
+        Math.Abs(resumed - Loss(after[0])).Should().BeGreaterThan(0.05 * resumed, "a fresh start would train like round 1");
     }
 
     [Fact]
