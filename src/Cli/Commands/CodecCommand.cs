@@ -44,10 +44,10 @@ public static class CodecCommand
         c.SetAction(r =>
         {
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
-            SimulationOptions o;
-            try { o = SimulationConfig.Bind(config); SimulationRunnerValidate(o); }
-            catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
-            var images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
+            var o = RunCommand.BindAndValidate(config, r.GetValue(file)!);
+            ITrainingImages images;
+            try { images = TrainingImageSet.Load(o.Data.Root, o.Data.Train); }
+            catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException) { throw new CliException($"error: {e.Message}"); }
             var t = o.CodecTraining;
             Directory.CreateDirectory(t.Out);
             var logPath = Path.Combine(t.Out, "train.jsonl");
@@ -72,8 +72,6 @@ public static class CodecCommand
         return c;
     }
 
-    private static void SimulationRunnerValidate(SimulationOptions o) => Simulation.Runner.SimulationRunner.Validate(o);
-
     private static Command Compress()
     {
         var model = ModelOption();
@@ -91,7 +89,9 @@ public static class CodecCommand
             var padded = CoFUsfl.Models.Data.Padding.PadToMultiple(ImageConvert.ToChwFloat(img), 3, img.Height, img.Width, m.DownsamplingFactor);
             var strings = m.compress(torch.from_array(padded.Data, 1, 3, padded.Height, padded.Width));
             var bytes = new CompressedImage(m.Name, (int)m.N, (int)m.M, img.Height, img.Width, strings).ToBytes();
-            File.WriteAllBytes(r.GetValue(output)!, bytes);
+            var outPath = Path.GetFullPath(r.GetValue(output)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(outPath)!); // as decompress (PNG) and plot (SVG) do
+            File.WriteAllBytes(outPath, bytes);
             Console.WriteLine($"{bytes.Length} bytes, {8.0 * bytes.Length / ((double)img.Width * img.Height):F4} bpp");
             return 0;
         });
@@ -144,10 +144,15 @@ public static class CodecCommand
             EvalSummary s;
             try { s = new CodecEvaluator(r.GetValue(dataset)!).Evaluate(m, r.GetValue(limit)); }
             catch (Exception e) when (e is DirectoryNotFoundException or ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
+            if (s.Images.Count == 0) throw new CliException($"error: no PNG or JPEG image in {Path.GetFullPath(r.GetValue(dataset)!)}");
             var o = s.ToJson();
             o["model"] = m.Name;
             o["checkpoint"] = Path.GetFullPath(r.GetValue(model)!);
-            if (r.GetValue(outFile) is { } f) File.WriteAllText(f, o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(outFile) is { } f)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(f))!);
+                File.WriteAllText(f, o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
             if (r.GetValue(json)) Console.WriteLine(o.ToJsonString());
             else
             {

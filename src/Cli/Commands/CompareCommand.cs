@@ -75,6 +75,7 @@ public static class CompareCommand
                 return new Series(l.Summary["name"]?.GetValue<string>() ?? l.Dir, xs, ys);
             }).ToList();
             var svg = r.GetValue(output) ?? "compare.svg";
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(svg))!);
             File.WriteAllText(svg, Plots.LineChart("Eval PSNR vs cumulative communication", "cumulative MB (transfers [1]-[4])", "PSNR (dB)", series));
             if (!r.GetValue(json)) AnsiConsole.MarkupLine($"plot: [bold]{Markup.Escape(svg)}[/]");
             return 0;

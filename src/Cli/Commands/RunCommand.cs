@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CoFUsfl.Hocon;
 using CoFUsfl.Simulation.Configuration;
 using CoFUsfl.Simulation.Runner;
 using Spectre.Console;
@@ -26,14 +27,12 @@ public static class RunCommand
             if (config.HasPath("cofusfl.cluster.enabled") && config.GetBoolean("cofusfl.cluster.enabled"))
                 throw new CliException($"{r.GetValue(file)}: cofusfl.cluster.enabled = on: cluster runs are not wired into the simulation yet " +
                     "(the RabbitMQ transport, membership and placement are; see docs/cluster.md). Run in process with cluster.enabled = off.");
-            SimulationOptions options;
-            try { options = SimulationConfig.Bind(config); }
-            catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
+            var options = BindAndValidate(config, r.GetValue(file)!);
             var dir = r.GetValue(outDir) ?? Path.Combine(options.Run.Out, options.Run.Name);
             if (!r.GetValue(resume) && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
                 dir = NextFree(dir);
             var q = r.GetValue(quiet);
-            var request = new RunRequest(dir, r.GetValue(resume), config.GetConfig("cofusfl").Render());
+            var request = new RunRequest(dir, r.GetValue(resume), SavedConfig(config));
             RunOutcome outcome;
             try
             {
@@ -82,6 +81,26 @@ public static class RunCommand
             });
         return outcome!;
     }
+
+    /// <summary>
+    /// Binds <c>cofusfl</c> and checks its values before anything is loaded or written. Binder errors already carry
+    /// FILE:LINE:COLUMN; range errors name the key, prefixed here with the file.
+    /// </summary>
+    internal static SimulationOptions BindAndValidate(Config config, string file)
+    {
+        try
+        {
+            var options = SimulationConfig.Bind(config);
+            SimulationRunner.Validate(options);
+            return options;
+        }
+        catch (HoconException e) { throw new CliException(e.Message); }
+        catch (ArgumentException e) { throw new CliException($"{file}: {e.Message}"); }
+    }
+
+    /// <summary>The resolved configuration under its <c>cofusfl</c> root, so <c>cofusfl run RUN/config.conf</c> reproduces the run.</summary>
+    internal static string SavedConfig(Config config) =>
+        Config.Empty.WithValue("cofusfl", config.GetObject("cofusfl")).Render();
 
     private static string NextFree(string dir)
     {

@@ -69,6 +69,8 @@ public static class CodecTrainer
             }
             if ((t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) || step == t.Steps) Save(model, Path.Combine(t.Out, "codec.safetensors"), step);
         }
+        // g is disposed on return: the model must not keep it (a later forward in training mode would use a dead generator).
+        model.NoiseGenerator = null;
         model.eval();
         model.update();
         return model;
