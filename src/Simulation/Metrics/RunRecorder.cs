@@ -40,6 +40,7 @@ public sealed class RunRecorder : IRoundObserver
         FirstRound = firstRound;
         Directory.CreateDirectory(dir);
         if (firstRound == 1) File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "");
+        else LoadEarlierSession(firstRound);
     }
 
     public void RoundStarted(uint round, int clients)
@@ -57,7 +58,7 @@ public sealed class RunRecorder : IRoundObserver
         var line = new JsonObject
         {
             ["round"] = r.Round,
-            ["simulated_time_s"] = r.SimulatedTime.TotalSeconds,
+            ["simulated_time_s"] = earlierSimulatedSeconds + r.SimulatedTime.TotalSeconds,
             ["round_simulated_s"] = r.SimulatedRoundTime.TotalSeconds,
             ["round_wall_s"] = r.WallRoundTime.TotalSeconds,
             ["clients_completed"] = r.Result.Completed.Count,
@@ -198,19 +199,45 @@ public sealed class RunRecorder : IRoundObserver
         return o;
     }
 
-    /// <summary>summary.json: final evaluation, totals by kind, rounds, lost updates.</summary>
+    // A resumed run's totals include the sessions before it (from their summary.json and metrics.jsonl).
+    private JsonObject? earlier;
+    private double earlierSimulatedSeconds, earlierWallSeconds;
+
+    private void LoadEarlierSession(uint firstRound)
+    {
+        var metrics = Path.Combine(dir, "metrics.jsonl");
+        var kept = File.Exists(metrics)
+            ? File.ReadLines(metrics).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).Where(o => o["round"]!.GetValue<uint>() < firstRound).ToList()
+            : [];
+        rounds.AddRange(kept);
+        File.WriteAllText(metrics, string.Concat(kept.Select(o => o.ToJsonString() + "\n")));
+        var summary = Path.Combine(dir, "summary.json");
+        if (File.Exists(summary)) earlier = JsonNode.Parse(File.ReadAllText(summary))!.AsObject();
+        earlierSimulatedSeconds = kept.Count > 0 ? kept[^1]["simulated_time_s"]!.GetValue<double>() : 0;
+        earlierWallSeconds = earlier?["wall_time_s"]?.GetValue<double>() ?? 0;
+    }
+
+    private long Earlier(string key) => earlier?[key]?.GetValue<long>() ?? 0;
+
+    /// <summary>summary.json: final evaluation, totals by kind, rounds, lost updates (over every session of a resumed run).</summary>
     public JsonObject WriteSummary(ActorSystem system, string runName)
     {
         var totals = new JsonObject();
+        // Earlier sessions' bytes from their per-round records (present even when a session died before its summary).
+        foreach (var round in rounds.Where(x => x["round"]!.GetValue<uint>() < FirstRound))
+            foreach (var (k, v) in round["bytes"]!.AsObject()) totals[k] = (totals[k]?.GetValue<long>() ?? 0) + v!.GetValue<long>();
+        foreach (var g in system.Traffic.Snapshot().GroupBy(s => TrafficKind(s.Key)))
+            totals[g.Key] = (totals[g.Key]?.GetValue<long>() ?? 0) + g.Sum(s => s.BytesSent);
         long all = 0, transfers = 0;
-        foreach (var g in system.Traffic.Snapshot().GroupBy(s => TrafficKind(s.Key)).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in totals)
         {
-            var b = g.Sum(s => s.BytesSent);
-            totals[g.Key] = b;
-            all += b;
-            if (g.Key.StartsWith("transfer", StringComparison.Ordinal)) transfers += b;
+            all += v!.GetValue<long>();
+            if (k.StartsWith("transfer", StringComparison.Ordinal)) transfers += v.GetValue<long>();
         }
+        totals = new JsonObject(totals.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
         var faults = new JsonObject();
+        if (earlier?["faults"] is JsonObject beforeFaults)
+            foreach (var (k, v) in beforeFaults) faults[k] = v!.GetValue<long>();
         foreach (var s in system.Traffic.Snapshot())
         {
             void Add(string k, long v) { if (v != 0) faults[k] = (faults[k]?.GetValue<long>() ?? 0) + v; }
@@ -227,14 +254,15 @@ public sealed class RunRecorder : IRoundObserver
             ["bytes_total"] = all,
             ["bytes_transfers"] = transfers,
             ["bytes_by_kind"] = totals,
-            ["client_updates_sent"] = ctx.Updates.Sent,
-            ["client_updates_counted"] = ctx.Updates.Counted,
-            ["client_updates_late"] = ctx.Updates.Late,
-            ["client_updates_rejected"] = ctx.Updates.Rejected,
-            ["lost_updates"] = ctx.Updates.Lost,
+            ["client_updates_sent"] = Earlier("client_updates_sent") + ctx.Updates.Sent,
+            ["client_updates_counted"] = Earlier("client_updates_counted") + ctx.Updates.Counted,
+            ["client_updates_late"] = Earlier("client_updates_late") + ctx.Updates.Late,
+            ["client_updates_rejected"] = Earlier("client_updates_rejected") + ctx.Updates.Rejected,
+            ["lost_updates"] = Earlier("lost_updates") + ctx.Updates.Lost,
             ["faults"] = faults,
-            ["simulated_time_s"] = last?.SimulatedTime.TotalSeconds ?? 0,
-            ["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
+            ["simulated_time_s"] = earlierSimulatedSeconds + (last?.SimulatedTime.TotalSeconds ?? 0),
+            ["wall_time_s"] = earlierWallSeconds + System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
+            ["sessions"] = (earlier?["sessions"]?.GetValue<int>() ?? (earlier is null ? 0 : 1)) + 1,
             ["final_model_hash"] = last is null ? null : Hash(last),
             ["peak_rss_mb"] = PeakRssMb(),
             ["clients_registered"] = ctx.Clients.Count,

@@ -64,9 +64,11 @@ public static class SimulationRunner
 
         var runDir = request.RunDirectory;
         Directory.CreateDirectory(runDir);
-        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
         uint firstRound = 1;
         if (request.Resume) firstRound = Resume(ctx, runDir);
+        if (firstRound > (uint)o.Run.Rounds)
+            throw new ArgumentException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
+        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
         var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, hooks);
@@ -75,7 +77,6 @@ public static class SimulationRunner
         ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");
         foreach (var c in clients)
             ctx.ClientRefs[c.Id] = system.ActorOf(Props.Create(() => new ClientActor(ctx, c)).WithRole("client"), c.Id);
-        if (firstRound > (uint)o.Run.Rounds) throw new InvalidOperationException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
         ctx.Coordinator = system.ActorOf(Props.Create(() => new CoordinatorActor(ctx, recorder)).WithRole("coordinator"), "coordinator");
 
         if (system.IsVirtual)
@@ -153,6 +154,7 @@ public static class SimulationRunner
         Need(o.Training.LocalEpochs >= 0, $"cofusfl.training.local-epochs = {o.Training.LocalEpochs}: not negative");
         Need(o.Training.Quantization is "noise" or "ste", $"cofusfl.training.quantization: unknown '{o.Training.Quantization}' (noise, ste)");
         Need(o.Training.Mode is "sflv1" or "sflv2", $"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)");
+        Need(o.Runtime.Clock is "virtual" or "real", $"cofusfl.runtime.clock: unknown '{o.Runtime.Clock}' (virtual, real)");
         Need(o.Runtime.ComputeTime is "estimated" or "measured", $"cofusfl.runtime.compute-time: unknown '{o.Runtime.ComputeTime}' (estimated, measured)");
         foreach (var (key, v) in new[] { ("uplink", o.Split.Features.Uplink), ("downlink", o.Split.Features.Downlink) })
             Need(v is "float32" or "int8" or "entropy", $"cofusfl.split.features.{key}: unknown codec '{v}' (float32, int8, entropy)");
