@@ -95,11 +95,12 @@ public sealed class ClientActor : ReceiveActor
         var t0 = Stopwatch.GetTimestamp();
         using (var scope = DisposeScope.Open())
         {
-            st.Noise = new Generator(ctx.DeriveSeed("client-noise", m.Round, spec.Index));
+            st.Noise = new Generator(ctx.DeriveSeed("client-noise", m.Round, spec.Index), ctx.Device);
             st.Model = new ClientModel(ctx.Plan, ctx.EntropyUplink, o.Split.Features.GainInit, null);
             var global = ParameterSet.FromMessages(m.Parameters, $"global model for {spec.Id}, round {m.Round}");
             global.CopyInto(st.Model.named_parameters());
             personal?.CopyInto(st.Model.named_parameters());
+            st.Model.to(ctx.Device);
             if (st.Model.feature1 is { } fem)
             {
                 fem.entropy_bottleneck.NoiseGenerator = st.Noise;
@@ -135,7 +136,7 @@ public sealed class ClientActor : ReceiveActor
         using var scope = DisposeScope.Open();
         var rng = new Random((int)ctx.DeriveSeed("batch", st.Round, spec.Index, st.Step));
         var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => spec.Images[rng.Next(spec.Images.Length)]).ToList();
-        st.X = ctx.Images.Batch(picks, o.Data.Crop, rng).DetachFromDisposeScope();
+        st.X = ctx.Images.Batch(picks, o.Data.Crop, rng).to(ctx.Device).DetachFromDisposeScope();
         var f1 = st.Model.g_a.forward(st.X);
         var enc = st.Uplink.Encode(f1, training: true);
         st.F1 = enc.DataPath.DetachFromDisposeScope();
@@ -205,7 +206,7 @@ public sealed class ClientActor : ReceiveActor
             ctx.Server.Tell(new TablesRequest { Round = st.Round, Client = spec.Id, Split = 2, Version = m.Features.TableVersion }, Self);
             return; // the retry of [1] brings [2] again once the tables are here
         }
-        var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).requires_grad_();
+        var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).to(ctx.Device).requires_grad_();
         var xHat = st.Model.g_s.forward(f2);
         var mse = F.mse_loss(xHat, st.X!);
         var distortion = mse * (o.Loss.Lambda * 255 * 255);

@@ -74,10 +74,11 @@ public sealed class SplitServerActor : ReceiveActor
             "sflv2" => false,
             _ => throw new ArgumentException($"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)"),
         };
-        noise = new Generator(ctx.DeriveSeed("server-noise"));
+        noise = new Generator(ctx.DeriveSeed("server-noise"), ctx.Device);
         using (var g = new Generator(ctx.DeriveSeed("init")))
             global = new ServerModel(ctx.Plan, ctx.EntropyDownlink, o.Split.Features.GainInit, g);
         ctx.ServerCheckpoint?.CopyInto(global.named_parameters());
+        global.to(ctx.Device);
         Configure(global, noise);
         globalOptimizer = MainOptimizer(global);
         globalAux = new Adam(global.aux_parameters(), o.Training.AuxLr);
@@ -183,7 +184,7 @@ public sealed class SplitServerActor : ReceiveActor
         Tensor f1;
         try
         {
-            f1 = FeatureCodec.Decode(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}");
+            f1 = FeatureCodec.Decode(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}").to(ctx.Device);
         }
         catch (InvalidDataException)
         {
@@ -287,7 +288,8 @@ public sealed class SplitServerActor : ReceiveActor
             ParameterSet.FromModule(global.named_parameters()).CopyInto(copy.named_parameters());
         }
         var index = ctx.Clients.First(c => c.Id == client).Index;
-        var noiseCopy = new Generator(ctx.DeriveSeed("server-noise", plan!.Round, index));
+        copy.to(ctx.Device);
+        var noiseCopy = new Generator(ctx.DeriveSeed("server-noise", plan!.Round, index), ctx.Device);
         Configure(copy, noiseCopy);
         var o = ctx.Options;
         var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)));

@@ -44,6 +44,9 @@ public sealed class SimulationContext
     public ParameterSet? AggregatorCheckpoint { get; set; }
     public Protocol.RoundPlan? CurrentPlan { get; set; }
 
+    /// <summary>Where tensors live (<c>cofusfl.torch.device</c>); checked by <see cref="SimulationRunner.Validate"/>.</summary>
+    public CoFUsfl.Torch.Device Device => CoFUsfl.Torch.Device.Parse(Options.Torch.Device);
+
     public bool EntropyUplink => Options.Split.Features.Uplink == "entropy";
     public bool EntropyDownlink => Options.Split.Features.Downlink == "entropy";
 

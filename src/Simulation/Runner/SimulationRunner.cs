@@ -154,6 +154,13 @@ public static class SimulationRunner
         Need(o.Training.LocalEpochs >= 0, $"cofusfl.training.local-epochs = {o.Training.LocalEpochs}: not negative");
         Need(o.Training.Quantization is "noise" or "ste", $"cofusfl.training.quantization: unknown '{o.Training.Quantization}' (noise, ste)");
         Need(o.Training.Mode is "sflv1" or "sflv2", $"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)");
+        Device device;
+        try { device = Device.Parse(o.Torch.Device); }
+        catch (FormatException e) { throw new ArgumentException($"cofusfl.torch.device: {e.Message}"); }
+        Need(device.Type == DeviceType.CPU || torch.cuda.is_available(),
+            $"cofusfl.torch.device = {o.Torch.Device}: CUDA is not available to this libtorch build (see docs/gpu.md to build the shim against a CUDA libtorch)");
+        Need(device.Type == DeviceType.CPU || device.Index < torch.cuda.device_count(),
+            $"cofusfl.torch.device = {o.Torch.Device}: libtorch sees {torch.cuda.device_count()} CUDA device(s)");
         Need(o.Runtime.Clock is "virtual" or "real", $"cofusfl.runtime.clock: unknown '{o.Runtime.Clock}' (virtual, real)");
         Need(o.Runtime.ComputeTime is "estimated" or "measured", $"cofusfl.runtime.compute-time: unknown '{o.Runtime.ComputeTime}' (estimated, measured)");
         foreach (var (key, v) in new[] { ("uplink", o.Split.Features.Uplink), ("downlink", o.Split.Features.Downlink) })

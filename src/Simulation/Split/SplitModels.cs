@@ -105,6 +105,13 @@ public sealed class ServerModel : IDisposable
         return Feature2 is null ? loss : loss + Feature2.entropy_bottleneck.loss();
     }
 
+    public ServerModel to(Device device)
+    {
+        Codec.to(device);
+        Feature2?.to(device);
+        return this;
+    }
+
     public void train(bool on)
     {
         Codec.train(on);

@@ -32,9 +32,12 @@ public static class CodecTrainer
         CompressionModel? start = null)
     {
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
+        var device = Device.Parse(o.Torch.Device);
         using var g = new Generator((ulong)o.Seed);
+        using var noise = new Generator((ulong)o.Seed + 1, device);
         var model = start ?? CodecZoo.Create(o.Model.Name, o.Model.N, o.Model.M, g);
-        model.NoiseGenerator = g;
+        model.to(device);
+        model.NoiseGenerator = noise;
         model.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
         model.train();
         using var opt = new Adam(model.main_parameters(), t.Lr);
@@ -47,7 +50,7 @@ public static class CodecTrainer
             var t0 = Stopwatch.GetTimestamp();
             using var scope = DisposeScope.Open();
             var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => all[rng.Next(all.Length)]).ToList();
-            var x = images.Batch(picks, o.Data.Crop, rng);
+            var x = images.Batch(picks, o.Data.Crop, rng).to(device);
             var r = model.forward(x);
             var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
             var bits = r.Likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
