@@ -161,4 +161,79 @@ public class SimulationClusterSpecs(BrokerFixture broker)
             foreach (var w in workers) w.Process.Dispose();
         }
     }
+
+    [Fact]
+    public void Kill_9_of_a_worker_mid_run_re_places_its_client_and_the_run_finishes_with_exact_update_accounting()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "cofusfl-cluster-kill-" + Guid.NewGuid().ToString("N")[..8]);
+        var config = WriteConfig(dir, "crd-k", rounds: 3, "federation { retry-timeout = 2s, round-deadline = 90s }");
+        var resolved = Load(config);
+        var options = SimulationConfig.Bind(resolved);
+        var settings = ClusterSettings.Bind(resolved);
+        var workers = new[] { StartWorker(config, "wk-k1"), StartWorker(config, "wk-k2") };
+        try
+        {
+            ClusterPlacement? placement = null;
+            Worker? killed = null;
+            var hooks = new RunHooks
+            {
+                // Round 2 starts right after this returns: its global model goes to the dead node's client first.
+                RoundStarted = (round, _) =>
+                {
+                    if (round != 2) return;
+                    var node = placement!.Placement["client-0002"];
+                    killed = workers.Single(w => w.Name == node);
+                    killed.Process.Kill();   // SIGKILL: no leave message
+                    killed.Process.WaitForExit(10_000).Should().BeTrue();
+                },
+            };
+            placement = new ClusterPlacement(settings, Connect(settings), _ => { });
+            var outcome = SimulationRunner.Run(options, new RunRequest(Path.Combine(dir, "run")), hooks, null, null, placement);
+
+            killed.Should().NotBeNull("a worker was killed at the start of round 2");
+            var survivor = workers.Single(w => w != killed);
+            outcome.Rounds.Should().HaveCount(3);
+            outcome.Rounds.Select(r => r["clients_completed"]!.GetValue<int>()).Should().Equal([3, 3, 3],
+                "the killed node's client is re-placed on the survivor and completes round 2 there");
+            placement.Placement.Values.Distinct().Should().Equal([survivor.Name]);
+            var s = outcome.Summary;
+            s["client_updates_sent"]!.GetValue<long>().Should().Be(9, "3 clients × 3 rounds, each reported once by its worker");
+            s["client_updates_counted"]!.GetValue<long>().Should().Be(9);
+            s["client_updates_late"]!.GetValue<long>().Should().Be(0);
+            s["lost_updates"]!.GetValue<long>().Should().Be(0, "the kill fell between rounds: no update was in flight");
+            survivor.Process.WaitForExit(30_000).Should().BeTrue(survivor.Output);
+            survivor.Process.ExitCode.Should().Be(0, survivor.Output);
+            survivor.Stdout.Result.Should().Contain("client-0002", "the survivor hosts the re-placed client");
+        }
+        finally
+        {
+            foreach (var w in workers) if (!w.Process.HasExited) w.Process.Kill();
+            foreach (var w in workers) w.Process.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_coordinator_whose_workers_do_not_join_in_time_fails_with_a_clear_error()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "cofusfl-cluster-none-" + Guid.NewGuid().ToString("N")[..8]);
+        var config = WriteConfig(dir, "crd-n", rounds: 1, "cluster { min-nodes = 1, join-timeout = 2s }");
+        var resolved = Load(config);
+        var settings = ClusterSettings.Bind(resolved);
+        var placement = new ClusterPlacement(settings, Connect(settings), _ => { });
+        var run = () => SimulationRunner.Run(SimulationConfig.Bind(resolved), new RunRequest(Path.Combine(dir, "run")), new RunHooks(), null, null, placement);
+        run.Should().Throw<ClusterRunException>().Which.Message.Should().Contain("did not join within").And.Contain("min-nodes");
+    }
+
+    [Fact]
+    public void Cluster_mode_refuses_the_virtual_clock()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "cofusfl-cluster-virt-" + Guid.NewGuid().ToString("N")[..8]);
+        var config = WriteConfig(dir, "crd-v", rounds: 1, "runtime.clock = \"virtual\"");
+        var resolved = Load(config);
+        var settings = ClusterSettings.Bind(resolved);
+        using var transport = Connect(settings);
+        var run = () => SimulationRunner.Run(SimulationConfig.Bind(resolved), new RunRequest(Path.Combine(dir, "run")), new RunHooks(), null, null,
+            new ClusterPlacement(settings, transport, _ => { }));
+        run.Should().Throw<ArgumentException>().Which.Message.Should().Contain("cofusfl.runtime.clock = virtual").And.Contain("real");
+    }
 }
