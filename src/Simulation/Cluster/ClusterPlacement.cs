@@ -27,7 +27,8 @@ public sealed class ClusterPlacement : IClientPlacement
     private readonly ClusterSettings settings;
     private readonly RabbitMqTransport transport;
     private readonly Action<string> log;
-    private readonly object gate = new();
+    private readonly object placing = new();   // one placement at a time (it waits for the hosts' answers)
+    private readonly object gate = new();      // the placement map; held only briefly
     private readonly Dictionary<string, string> placement = new(StringComparer.Ordinal);
     private ActorSystem? system;
     private SimulationContext? ctx;
@@ -74,7 +75,7 @@ public sealed class ClusterPlacement : IClientPlacement
             throw new ClusterRunException($"cluster: {settings.MinNodes} worker node(s) did not join within {settings.JoinTimeout} " +
                                           $"(cofusfl.cluster.min-nodes / join-timeout). {e.Message}", e);
         }
-        lock (gate) Place(Workers(membership.Members), initial: true);
+        lock (placing) Place(Workers(membership.Members), initial: true);
         subscription = membership.Subscribe(OnMemberEvent);
     }
 
@@ -87,10 +88,11 @@ public sealed class ClusterPlacement : IClientPlacement
         var sys = system!;
         var c = ctx!;
         var nodes = workers.Select(m => new PlacementNode(m.Node.Name, m.Capacity.Slots)).ToList();
-        Dictionary<string, string> next;
-        try { next = CapacityPlacement.Assign(c.Clients.Select(x => x.Id), nodes, placement); }
+        Dictionary<string, string> next, current;
+        lock (gate) current = new Dictionary<string, string>(placement, StringComparer.Ordinal);
+        try { next = CapacityPlacement.Assign(c.Clients.Select(x => x.Id), nodes, current); }
         catch (InvalidOperationException e) { throw new ClusterRunException($"cluster: {e.Message}", e); }
-        var moved = next.Where(kv => !placement.TryGetValue(kv.Key, out var old) || old != kv.Value)
+        var moved = next.Where(kv => !current.TryGetValue(kv.Key, out var old) || old != kv.Value)
             .GroupBy(kv => kv.Value, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         var seq = ++placementSeq;
         var asks = new List<(string Node, List<string> Clients, Task<ClientsHosted> Answer)>();
@@ -112,7 +114,7 @@ public sealed class ClusterPlacement : IClientPlacement
             }
             foreach (var id in ids)
             {
-                placement[id] = node;
+                lock (gate) placement[id] = node;
                 // Only values of existing keys change after the start: readers on other threads see the old or the new reference.
                 c.ClientRefs[id] = sys.Resolve($"{node}/user/{id}");
             }
@@ -132,7 +134,7 @@ public sealed class ClusterPlacement : IClientPlacement
         {
             try
             {
-                lock (gate)
+                lock (placing)
                 {
                     if (finishing) return;
                     Place(Workers(transport.Membership!.Members), initial: false);
