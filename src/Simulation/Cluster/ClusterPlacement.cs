@@ -152,14 +152,26 @@ public sealed class ClusterPlacement : IClientPlacement
             context.Options.Federation.RetryTimeout);
     }
 
-    /// <summary>Tells every worker the run is over (they stop their clients and leave).</summary>
+    /// <summary>
+    /// Tells every worker the run is over (they stop their clients and leave) and waits for their acknowledgements, so
+    /// that this node's leave (on the membership exchange) cannot overtake the message and read as a crash.
+    /// </summary>
     public void Finish(ActorSystem sys, SimulationContext context)
     {
         finishing = true;
         subscription?.Dispose();
-        foreach (var m in transport.Membership?.Members.Where(m => m.Role == "worker") ?? [])
-            sys.Resolve($"{m.Node.Name}/user/{HostName}").Tell(new RunOver { Reason = "the run is over" });
+        var acks = (transport.Membership?.Members.Where(m => m.Role == "worker") ?? [])
+            .Select(m => (m.Node.Name, Ack: sys.Ask<RunOverAck>(sys.Resolve($"{m.Node.Name}/user/{HostName}"), new RunOver { Reason = "the run is over" }, RunOverTimeout)))
+            .ToList();
+        foreach (var (node, ack) in acks)
+        {
+            try { ack.GetAwaiter().GetResult(); }
+            catch (TimeoutException) { log($"cluster: worker {node} did not acknowledge the end of the run within {RunOverTimeout}"); }
+        }
     }
+
+    /// <summary>How long the end of the run waits for each worker's acknowledgement.</summary>
+    public TimeSpan RunOverTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>NODE/user/cluster on the coordinator: counts update reports.</summary>
     private sealed class CoordinatorAgent : ReceiveActor

@@ -119,7 +119,11 @@ public static class ClusterWorker
                 Sender?.Tell(answer, Self);
                 host.Placed.TrySetResult();
             });
-            Receive<RunOver>(_ => host.End.TrySetResult(WorkerExit.RunOver));
+            Receive<RunOver>(_ =>
+            {
+                Sender?.Tell(new RunOverAck { Node = host.System.Node.Name }, Self);
+                host.End.TrySetResult(WorkerExit.RunOver);
+            });
         }
     }
 }
