@@ -159,6 +159,7 @@ public class SimulationClusterSpecs(BrokerFixture broker)
         {
             foreach (var w in workers) if (!w.Process.HasExited) w.Process.Kill();
             foreach (var w in workers) w.Process.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { /* the OS cleans the temp folder */ }
         }
     }
 
@@ -209,6 +210,7 @@ public class SimulationClusterSpecs(BrokerFixture broker)
         {
             foreach (var w in workers) if (!w.Process.HasExited) w.Process.Kill();
             foreach (var w in workers) w.Process.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { /* the OS cleans the temp folder */ }
         }
     }
 
