@@ -1,5 +1,7 @@
 using System.CommandLine;
+using CoFUsfl.Actors.Remote.RabbitMq;
 using CoFUsfl.Hocon;
+using CoFUsfl.Simulation.Cluster;
 using CoFUsfl.Simulation.Configuration;
 using CoFUsfl.Simulation.Runner;
 using Spectre.Console;
@@ -24,10 +26,13 @@ public static class RunCommand
         command.SetAction(r =>
         {
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
-            if (config.HasPath("cofusfl.cluster.enabled") && config.GetBoolean("cofusfl.cluster.enabled"))
-                throw new CliException($"{r.GetValue(file)}: cofusfl.cluster.enabled = on: cluster runs are not wired into the simulation yet " +
-                    "(the RabbitMQ transport, membership and placement are; see docs/cluster.md). Run in process with cluster.enabled = off.");
             var options = BindAndValidate(config, r.GetValue(file)!);
+            ClusterSettings cluster;
+            try { cluster = ClusterSettings.Bind(config); }
+            catch (Exception e) when (e is HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
+            if (cluster.Enabled && options.Runtime.Clock != "real")
+                throw new CliException($"{r.GetValue(file)}: cofusfl.cluster.enabled = on needs cofusfl.runtime.clock = real (got {options.Runtime.Clock}): " +
+                    "actors on several machines cannot share a virtual clock");
             var dir = r.GetValue(outDir) ?? Path.Combine(options.Run.Out, options.Run.Name);
             if (!r.GetValue(resume) && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
                 dir = NextFree(dir);
@@ -36,13 +41,24 @@ public static class RunCommand
             RunOutcome outcome;
             try
             {
+                IClientPlacement? placement = null;
+                if (cluster.Enabled)
+                {
+                    // The coordinator's node announces itself as such: only "worker" members get clients.
+                    var transport = RabbitMqTransport.Connect(cluster.Transport with { Role = "coordinator" });
+                    placement = new ClusterPlacement(cluster, transport, q ? _ => { } : line => Console.WriteLine(line));
+                }
                 outcome = q || Console.IsOutputRedirected
-                    ? SimulationRunner.Run(options, request, new RunHooks { Log = q ? null : line => Console.WriteLine(line) })
-                    : RunWithProgress(options, request);
+                    ? SimulationRunner.Run(options, request, new RunHooks { Log = q ? null : line => Console.WriteLine(line) }, null, null, placement)
+                    : RunWithProgress(options, request, placement);
             }
             catch (Exception e) when (e is ArgumentException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException)
             {
                 throw new CliException($"error: {e.Message}");
+            }
+            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException)
+            {
+                throw new CliException($"error: {e.Message}", 1);
             }
             Report(outcome, q);
             return 0;
@@ -51,7 +67,7 @@ public static class RunCommand
     }
 
     /// <summary>Progress bars (rounds with ETA, clients of the current round) and a live summary line.</summary>
-    private static RunOutcome RunWithProgress(SimulationOptions options, RunRequest request)
+    private static RunOutcome RunWithProgress(SimulationOptions options, RunRequest request, IClientPlacement? placement)
     {
         RunOutcome? outcome = null;
         AnsiConsole.Progress()
@@ -74,7 +90,7 @@ public static class RunCommand
                     ClientFinished = _ => clients.Increment(1),
                     RoundCompleted = (round, _) => rounds.Value = round,
                 };
-                outcome = SimulationRunner.Run(options, request, hooks);
+                outcome = SimulationRunner.Run(options, request, hooks, null, null, placement);
                 rounds.Value = rounds.MaxValue;
                 summary.Value = 1;
                 summary.StopTask();

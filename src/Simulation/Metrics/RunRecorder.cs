@@ -30,6 +30,16 @@ public sealed class RunRecorder : IRoundObserver
     public uint FirstRound { get; }
     public IReadOnlyList<JsonObject> Rounds => rounds;
 
+    /// <summary>
+    /// Roles whose actors run on other nodes (cluster mode: "client"). Their send counters live in other processes, so
+    /// their traffic is counted here as it is delivered to this node's actors (the same envelope bytes; a message lost
+    /// on the way is not counted). Empty in process.
+    /// </summary>
+    public IReadOnlySet<string> RemoteSenderRoles { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    private long BytesOf(TrafficSnapshot s) => RemoteSenderRoles.Contains(s.Key.SenderRole) ? s.BytesDelivered : s.BytesSent;
+    private long MessagesOf(TrafficSnapshot s) => RemoteSenderRoles.Contains(s.Key.SenderRole) ? s.MessagesDelivered : s.MessagesSent;
+
     public RunRecorder(SimulationContext ctx, string runDirectory, CodecEvaluator? evaluator, uint firstRound = 1, RunHooks? hooks = null)
     {
         this.hooks = hooks ?? new RunHooks();
@@ -151,7 +161,7 @@ public sealed class RunRecorder : IRoundObserver
         {
             var kind = TrafficKind(s.Key);
             current.TryGetValue(kind, out var c);
-            current[kind] = (c.Bytes + s.BytesSent, c.Messages + s.MessagesSent);
+            current[kind] = (c.Bytes + BytesOf(s), c.Messages + MessagesOf(s));
         }
         foreach (var (kind, (b, m)) in current.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
@@ -227,7 +237,7 @@ public sealed class RunRecorder : IRoundObserver
         foreach (var round in rounds.Where(x => x["round"]!.GetValue<uint>() < FirstRound))
             foreach (var (k, v) in round["bytes"]!.AsObject()) totals[k] = (totals[k]?.GetValue<long>() ?? 0) + v!.GetValue<long>();
         foreach (var g in system.Traffic.Snapshot().GroupBy(s => TrafficKind(s.Key)))
-            totals[g.Key] = (totals[g.Key]?.GetValue<long>() ?? 0) + g.Sum(s => s.BytesSent);
+            totals[g.Key] = (totals[g.Key]?.GetValue<long>() ?? 0) + g.Sum(BytesOf);
         long all = 0, transfers = 0;
         foreach (var (k, v) in totals)
         {

@@ -23,6 +23,22 @@ public sealed record RunHooks
     public Action<string>? ClientFinished { get; init; }
 }
 
+/// <summary>
+/// Where the clients of a run live when not in this process (cluster mode). The runner calls, in order:
+/// <see cref="Configure"/> (the system's options: transport, node name), <see cref="PlaceClients"/> (after the server
+/// and aggregator exist: fill <see cref="SimulationContext.ClientRefs"/>), <see cref="Settle"/> (after the last round,
+/// before the summary) and <see cref="Finish"/> (always, last).
+/// </summary>
+public interface IClientPlacement
+{
+    /// <summary>Roles whose actors live on other nodes: their traffic is counted as it arrives here (see <see cref="RunRecorder.RemoteSenderRoles"/>).</summary>
+    IReadOnlySet<string> RemoteRoles { get; }
+    ActorSystemOptions Configure(ActorSystemOptions options);
+    void PlaceClients(ActorSystem system, SimulationContext ctx);
+    void Settle(ActorSystem system, SimulationContext ctx);
+    void Finish(ActorSystem system, SimulationContext ctx);
+}
+
 /// <summary>What a finished run reports.</summary>
 public sealed record RunOutcome(string RunDirectory, JsonObject Summary, IReadOnlyList<JsonObject> Rounds);
 
@@ -39,9 +55,69 @@ public static class SimulationRunner
         Run(o, request, new RunHooks { Log = progress }, images, evaluation);
 
     public static RunOutcome Run(SimulationOptions o, RunRequest request, RunHooks hooks,
-        ITrainingImages? images = null, CodecEvaluator? evaluation = null)
+        ITrainingImages? images = null, CodecEvaluator? evaluation = null) =>
+        Run(o, request, hooks, images, evaluation, placement: null);
+
+    /// <param name="placement">Where the clients run: null = in this process; a cluster placement puts them on worker nodes.</param>
+    public static RunOutcome Run(SimulationOptions o, RunRequest request, RunHooks hooks,
+        ITrainingImages? images, CodecEvaluator? evaluation, IClientPlacement? placement)
     {
         var progress = hooks.Log;
+        if (placement is not null && o.Runtime.Clock != "real")
+            throw new ArgumentException($"cofusfl.runtime.clock = {o.Runtime.Clock}: cluster mode (cofusfl.cluster.enabled = on) runs on the real clock; set cofusfl.runtime.clock = real");
+        var ctx = BuildContext(o, images, progress, hooks.ClientFinished);
+        var clients = ctx.Clients;
+
+        var runDir = request.RunDirectory;
+        Directory.CreateDirectory(runDir);
+        uint firstRound = 1;
+        if (request.Resume) firstRound = Resume(ctx, runDir);
+        if (firstRound > (uint)o.Run.Rounds)
+            throw new ArgumentException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
+        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
+
+        var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
+        var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, hooks)
+        {
+            RemoteSenderRoles = placement?.RemoteRoles ?? new HashSet<string>(StringComparer.Ordinal),
+        };
+        var systemOptions = SystemOptions(o, clients, runDir);
+        using var system = ActorSystem.Create(placement is null ? systemOptions : placement.Configure(systemOptions));
+        ctx.Server = system.ActorOf(Props.Create(() => new SplitServerActor(ctx)).WithRole("server"), "server");
+        ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");
+        if (placement is null)
+            foreach (var c in clients)
+                ctx.ClientRefs[c.Id] = system.ActorOf(Props.Create(() => new ClientActor(ctx, c)).WithRole("client"), c.Id);
+        placement?.PlaceClients(system, ctx);
+        try
+        {
+            ctx.Coordinator = system.ActorOf(Props.Create(() => new CoordinatorActor(ctx, recorder)).WithRole("coordinator"), "coordinator");
+
+            if (system.IsVirtual)
+            {
+                system.RunUntilComplete(recorder.Done.Task);
+                // Let stragglers (over-committed or late clients) deliver or give up, so every update is accounted for.
+                system.RunUntilIdle(system.Now + o.Federation.RoundDeadline);
+            }
+            else recorder.Done.Task.GetAwaiter().GetResult();
+            placement?.Settle(system, ctx);
+            var summary = recorder.WriteSummary(system, o.Run.Name);
+            return new RunOutcome(runDir, summary, recorder.Rounds);
+        }
+        finally
+        {
+            placement?.Finish(system, ctx);
+        }
+    }
+
+    /// <summary>
+    /// Everything of a run that follows from its configuration alone: split plan, data partitions and client specs
+    /// (validated options, seeded). The same options give the same context in every process (cluster workers rely on it).
+    /// </summary>
+    /// <param name="images">Training images; null = the folders of <c>cofusfl.data.train</c>.</param>
+    public static SimulationContext BuildContext(SimulationOptions o, ITrainingImages? images = null, Action<string>? progress = null,
+        Action<string>? clientFinished = null)
+    {
         Validate(o);
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
         else torch.set_num_threads(Environment.ProcessorCount);
@@ -55,39 +131,12 @@ public static class SimulationRunner
         var partitions = Partitions.Build(o.Data.Partition.Kind, images.Domains, o.Federation.Clients, o.Data.Partition.Alpha,
             o.Data.Partition.SamplesPerClient, o.Seed);
         var clients = ClientPopulation.Draw(o, partitions);
-        var ctx = new SimulationContext
+        return new SimulationContext
         {
             Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
-            ClientFinished = hooks.ClientFinished,
+            ClientFinished = clientFinished,
             Availability = o.Clients.AvailabilityTrace.Length > 0 ? AvailabilityTrace.Load(o.Clients.AvailabilityTrace) : AvailabilityTrace.Empty,
         };
-
-        var runDir = request.RunDirectory;
-        Directory.CreateDirectory(runDir);
-        uint firstRound = 1;
-        if (request.Resume) firstRound = Resume(ctx, runDir);
-        if (firstRound > (uint)o.Run.Rounds)
-            throw new ArgumentException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
-        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
-
-        var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
-        var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, hooks);
-        using var system = ActorSystem.Create(SystemOptions(o, clients, runDir));
-        ctx.Server = system.ActorOf(Props.Create(() => new SplitServerActor(ctx)).WithRole("server"), "server");
-        ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");
-        foreach (var c in clients)
-            ctx.ClientRefs[c.Id] = system.ActorOf(Props.Create(() => new ClientActor(ctx, c)).WithRole("client"), c.Id);
-        ctx.Coordinator = system.ActorOf(Props.Create(() => new CoordinatorActor(ctx, recorder)).WithRole("coordinator"), "coordinator");
-
-        if (system.IsVirtual)
-        {
-            system.RunUntilComplete(recorder.Done.Task);
-            // Let stragglers (over-committed or late clients) deliver or give up, so every update is accounted for.
-            system.RunUntilIdle(system.Now + o.Federation.RoundDeadline);
-        }
-        else recorder.Done.Task.GetAwaiter().GetResult();
-        var summary = recorder.WriteSummary(system, o.Run.Name);
-        return new RunOutcome(runDir, summary, recorder.Rounds);
     }
 
     private static uint Resume(SimulationContext ctx, string runDir)
@@ -112,7 +161,8 @@ public static class SimulationRunner
         return uint.Parse(meta.GetValueOrDefault("round") ?? throw new InvalidDataException($"{path}: no round in its metadata"), System.Globalization.CultureInfo.InvariantCulture) + 1;
     }
 
-    private static ActorSystemOptions SystemOptions(SimulationOptions o, IReadOnlyList<ClientSpec> clients, string runDir)
+    /// <summary>The actor system of a run: clock, seed, links of every client and the server, faults, event log (null <paramref name="runDir"/>: none).</summary>
+    public static ActorSystemOptions SystemOptions(SimulationOptions o, IReadOnlyList<ClientSpec> clients, string? runDir)
     {
         static double Bps(double mbps) => mbps * 1e6 / 8;
         var links = clients.Select(c => new ActorLinkRule(c.Id, new LinkProfile
@@ -134,7 +184,7 @@ public static class SimulationRunner
             SerializeMessages = o.Runtime.SerializeMessages,
             Faults = o.Faults,
             Network = new NetworkOptions { Actors = links },
-            EventLogPath = o.Runtime.EventLog ? Path.Combine(runDir, "events.jsonl") : null,
+            EventLogPath = o.Runtime.EventLog && runDir is not null ? Path.Combine(runDir, "events.jsonl") : null,
         };
     }
 
