@@ -41,3 +41,16 @@ public class HeterogeneitySpecs
         r.Rounds[0]["samples"]!.GetValue<long>().Should().Be(8);
     }
 }
+
+public class RealClockSpecs
+{
+    [Fact]
+    public void An_entropy_coded_run_on_the_real_clock_completes_with_every_update_counted()
+    {
+        var o = SimulationSpecs.Small(rounds: 1, steps: 2, clients: 3) with { Runtime = new RuntimeOptions { Clock = "real" } };
+        var r = SimulationSpecs.Run(o);
+        r.Rounds.Single()["clients_completed"]!.GetValue<int>().Should().Be(3);
+        r.Summary["lost_updates"]!.GetValue<long>().Should().Be(0);
+        r.Summary["bytes_by_kind"]!["transfer1_features_up"]!.GetValue<long>().Should().BeGreaterThan(0);
+    }
+}

@@ -45,6 +45,8 @@ public sealed class ClientActor : ReceiveActor
         public Generator Noise = null!;
         public readonly Dictionary<ulong, FrozenFeatureTables> ServerTables = [];
         public Google.Protobuf.IMessage? LastSent;
+        /// <summary>Split-2 features that arrived before the server's tables (real clocks can reorder them).</summary>
+        public SplitFeatures? WaitingForTables;
         // The step's graph: input, the split-1 data path, its rate estimate.
         public Tensor? X, F1, Bits1;
         public long Samples;
@@ -185,6 +187,11 @@ public sealed class ClientActor : ReceiveActor
     {
         if (active is null || t.Round != active.Round || t.Split != 2) return;
         active.ServerTables[t.Version] = FrozenFeatureTables.FromMessage(t);
+        if (active.WaitingForTables is { } waiting && waiting.Features.TableVersion == t.Version)
+        {
+            active.WaitingForTables = null;
+            OnFeatures2(waiting);
+        }
     }
 
     private void OnTablesRequest(TablesRequest r)
@@ -204,7 +211,8 @@ public sealed class ClientActor : ReceiveActor
         if (m.Features.Codec == TensorCodec.Entropy && !st.ServerTables.ContainsKey(m.Features.TableVersion))
         {
             ctx.Server.Tell(new TablesRequest { Round = st.Round, Client = spec.Id, Split = 2, Version = m.Features.TableVersion }, Self);
-            return; // the retry of [1] brings [2] again once the tables are here
+            st.WaitingForTables = m; // decoded as soon as the tables arrive (or the retry of [1] brings [2] again)
+            return;
         }
         var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).to(ctx.Device).requires_grad_();
         var xHat = st.Model.g_s.forward(f2);

@@ -28,6 +28,8 @@ public sealed class SplitServerActor : ReceiveActor
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply)> lastReply = new(StringComparer.Ordinal);
     private readonly Queue<(SplitFeatures Msg, ActorRef From)> waiting = new();
+    // Split-1 features that arrived before their client's tables (real clocks can reorder them).
+    private readonly Dictionary<string, (SplitFeatures Msg, ActorRef From)> waitingForTables = new(StringComparer.Ordinal);
     private readonly GradientCodec gradientDownlink;
     private RoundPlan? plan;
     private FrozenFeatureTables? tables;
@@ -141,6 +143,11 @@ public sealed class SplitServerActor : ReceiveActor
         catch (InvalidDataException) { return; } // a corrupt table is re-requested when features need it
         if (!clientTables.TryGetValue(t.Client, out var byVersion)) clientTables[t.Client] = byVersion = [];
         byVersion[t.Version] = parsed;
+        if (waitingForTables.Remove(t.Client, out var w))
+        {
+            if (w.Msg.Features.TableVersion == t.Version) OnFeatures1(w.Msg, w.From);
+            else waitingForTables[t.Client] = w;
+        }
     }
 
     private void OnTablesRequest(TablesRequest r)
@@ -176,6 +183,7 @@ public sealed class SplitServerActor : ReceiveActor
             && !(clientTables.TryGetValue(m.Client, out var byVersion) && byVersion.ContainsKey(m.Features.TableVersion)))
         {
             from.Tell(new TablesRequest { Round = m.Round, Client = m.Client, Split = 1, Version = m.Features.TableVersion }, Self);
+            waitingForTables[m.Client] = (m, from);
             ServeNext();
             return; // the client's retry of [1] comes back once the tables are here
         }
@@ -326,6 +334,7 @@ public sealed class SplitServerActor : ReceiveActor
         foreach (var p in pending.Values) p.Dispose();
         pending.Clear();
         waiting.Clear();
+        waitingForTables.Clear();
         lastReply.Clear();
         globalBody = null;
     }
