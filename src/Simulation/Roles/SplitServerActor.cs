@@ -33,8 +33,10 @@ public sealed class SplitServerActor : ReceiveActor
     private readonly GradientCodec gradientDownlink;
     private RoundPlan? plan;
     private FrozenFeatureTables? tables;
-    private ServerStats stats = new();
-    private long statSteps;
+    // Per-client sums, added up in client order when reported: the round's statistics never depend on the order
+    // in which clients were served (real clock, cluster).
+    private readonly SortedDictionary<string, (double BppImage, double BppFeatures2, double Aux, long Steps)> stats = new(StringComparer.Ordinal);
+    private uint statsRound;
 
     /// <summary>
     /// A body with its optimizers, noise and gradient codec: the global one in SFLv2; in SFLv1 a per-client copy with
@@ -125,8 +127,8 @@ public sealed class SplitServerActor : ReceiveActor
         if (plan is not null && p.Round <= plan.Round) return;
         EndRound();
         plan = p;
-        stats = new ServerStats { Round = p.Round };
-        statSteps = 0;
+        stats.Clear();
+        statsRound = p.Round;
         if (global.Feature2 is not null)
         {
             using var scope = DisposeScope.Open();
@@ -205,9 +207,8 @@ public sealed class SplitServerActor : ReceiveActor
         var rImg = likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
         var enc = body.Downlink.Encode(f2, training: true);
         var serverLoss = enc.Bits is not null && o.Loss.Beta > 0 ? (rImg + enc.Bits * o.Loss.Beta) / pixels : rImg / pixels;
-        stats.BppImage += rImg.item() / pixels;
-        if (enc.Bits is not null) stats.BppFeatures2 += enc.Bits.item() / pixels;
-        statSteps++;
+        var sum = stats.GetValueOrDefault(m.Client);
+        stats[m.Client] = (sum.BppImage + rImg.item() / pixels, sum.BppFeatures2 + (enc.Bits?.item() ?? 0) / pixels, sum.Aux, sum.Steps + 1);
         var p = new Pending(m.Client, m.Round, m.Step, body, f1.DetachFromDisposeScope(), enc.DataPath.DetachFromDisposeScope(), serverLoss.DetachFromDisposeScope());
         if (pending.Remove(m.Client, out var old)) old.Dispose();
         pending[m.Client] = p;
@@ -245,7 +246,8 @@ public sealed class SplitServerActor : ReceiveActor
             p.Body.Optimizer.step();
             p.Body.Optimizer.zero_grad();
             var aux = p.Body.Model.aux_loss();
-            stats.AuxLoss = aux.item();
+            var auxSum = stats.GetValueOrDefault(m.Client);
+            stats[m.Client] = auxSum with { Aux = auxSum.Aux + aux.item() };
             aux.backward();
             p.Body.Aux.step();
             p.Body.Aux.zero_grad();
@@ -349,9 +351,23 @@ public sealed class SplitServerActor : ReceiveActor
             e.Samples.AddRange(r.Samples);
             OnRoundEnd(e);
         }
-        var s = stats.Clone();
-        if (statSteps > 0) { s.BppImage /= statSteps; s.BppFeatures2 /= statSteps; }
-        s.Steps = (uint)statSteps;
+        var s = new ServerStats { Round = statsRound };
+        double bppImage = 0, bppFeatures2 = 0, auxLoss = 0;
+        long steps = 0;
+        foreach (var (_, v) in stats)
+        {
+            bppImage += v.BppImage;
+            bppFeatures2 += v.BppFeatures2;
+            auxLoss += v.Aux;
+            steps += v.Steps;
+        }
+        if (steps > 0)
+        {
+            s.BppImage = bppImage / steps;
+            s.BppFeatures2 = bppFeatures2 / steps;
+            s.AuxLoss = auxLoss / steps;
+        }
+        s.Steps = (uint)steps;
         var state = new ModelState { Round = r.Round, ServerStats = s };
         state.Parameters.AddRange(ParameterSet.FromModule(global.named_parameters()).ToMessages());
         Sender!.Tell(state, Self);
