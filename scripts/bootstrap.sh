@@ -7,7 +7,7 @@ LOG="$ROOT/.build/bootstrap.log"
 mkdir -p "$ROOT/.build"
 
 # Debian packages the build and the tests need. rabbitmq-server is for cluster mode and its tests.
-APT_PACKAGES=(libtorch-dev libturbojpeg0-dev cmake g++ make rabbitmq-server)
+APT_PACKAGES=(libtorch-dev libturbojpeg0-dev protobuf-compiler cmake g++ make rabbitmq-server)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
