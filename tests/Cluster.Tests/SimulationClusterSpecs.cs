@@ -54,7 +54,7 @@ public class SimulationClusterSpecs(BrokerFixture broker)
               data { root = "{{DataRoot}}", train = ["bsds500/train"], crop = 64, batch-size = 2 }
               model { n = 8, m = 12 }
               training { mode = "sflv1", local-steps = 2 }
-              split.features { uplink = "int8", downlink = "int8" }
+              split.features { uplink = "entropy", downlink = "entropy" }
               federation { clients = 3, clients-per-round = 3 }
               evaluation.enabled = off
               runtime.clock = "real"
