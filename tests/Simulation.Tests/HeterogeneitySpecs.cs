@@ -54,3 +54,25 @@ public class RealClockSpecs
         r.Summary["bytes_by_kind"]!["transfer1_features_up"]!.GetValue<long>().Should().BeGreaterThan(0);
     }
 }
+
+public class ValidationSpecs
+{
+    [Theory]
+    [InlineData("gain")]
+    [InlineData("topk")]
+    [InlineData("lr")]
+    [InlineData("retry")]
+    public void Values_that_would_only_fail_inside_an_actor_are_refused_up_front_naming_the_key(string what)
+    {
+        var o = SimulationSpecs.Small();
+        o = what switch
+        {
+            "gain" => o with { Split = o.Split with { Features = o.Split.Features with { GainInit = 0 } } },
+            "topk" => o with { Split = o.Split with { Gradients = o.Split.Gradients with { TopkRatio = 1.5 } } },
+            "lr" => o with { Training = o.Training with { ServerOptimizer = new OptimizerOptions { Lr = -1 } } },
+            _ => o with { Federation = o.Federation with { RetryTimeout = TimeSpan.Zero } },
+        };
+        var act = () => CoFUsfl.Simulation.Runner.SimulationRunner.Validate(o);
+        act.Should().Throw<ArgumentException>().WithMessage("cofusfl.*");
+    }
+}

@@ -202,6 +202,16 @@ public static class SimulationRunner
         Need(o.Federation.OverCommit >= 0, "cofusfl.federation.over-commit: not negative");
         Need(o.Training.LocalSteps >= 1, $"cofusfl.training.local-steps = {o.Training.LocalSteps}: at least 1");
         Need(o.Training.LocalEpochs >= 0, $"cofusfl.training.local-epochs = {o.Training.LocalEpochs}: not negative");
+        // Values that would otherwise only fail inside an actor (a constructor or a handler), mid-run.
+        Need(o.Split.Features.GainInit > 0 && double.IsFinite(o.Split.Features.GainInit), $"cofusfl.split.features.gain-init = {o.Split.Features.GainInit}: must be positive");
+        Need(o.Split.Gradients.TopkRatio is > 0 and <= 1, $"cofusfl.split.gradients.topk-ratio = {o.Split.Gradients.TopkRatio}: must be in (0, 1]");
+        Need(o.Loss.Lambda >= 0 && o.Loss.Beta >= 0, $"cofusfl.loss: lambda ({o.Loss.Lambda}) and beta ({o.Loss.Beta}) must not be negative");
+        foreach (var (key, opt) in new[] { ("client-optimizer", o.Training.ClientOptimizer), ("server-optimizer", o.Training.ServerOptimizer) })
+            Need(opt.Lr > 0 && opt.Beta1 is >= 0 and < 1 && opt.Beta2 is >= 0 and < 1 && opt.WeightDecay >= 0,
+                $"cofusfl.training.{key}: lr > 0, 0 ≤ beta1, beta2 < 1 and weight-decay ≥ 0 (got lr {opt.Lr}, betas {opt.Beta1}, {opt.Beta2}, weight-decay {opt.WeightDecay})");
+        Need(o.Training.AuxLr > 0, $"cofusfl.training.aux-lr = {o.Training.AuxLr}: must be positive");
+        Need(o.Federation.RetryTimeout > TimeSpan.Zero && o.Federation.MaxRetries >= 0 && o.Federation.RoundDeadline > TimeSpan.Zero,
+            "cofusfl.federation: retry-timeout and round-deadline must be positive, max-retries not negative");
         Need(o.Training.Quantization is "noise" or "ste", $"cofusfl.training.quantization: unknown '{o.Training.Quantization}' (noise, ste)");
         Need(o.Training.Mode is "sflv1" or "sflv2", $"cofusfl.training.mode: unknown '{o.Training.Mode}' (sflv1, sflv2)");
         Device device;
