@@ -42,3 +42,69 @@ public static class TestMessages
         return list;
     }
 }
+
+/// <summary>
+/// A TCP relay on loopback in front of the broker, so a test can cut one node off (and keep it off) while others stay connected.
+/// While closed it drops every connection it carries and refuses new ones.
+/// </summary>
+public sealed class TcpRelay : IDisposable
+{
+    private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly Uri _target;
+    private readonly List<System.Net.Sockets.TcpClient> _live = [];
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _open = true;
+
+    public TcpRelay(Uri target)
+    {
+        _target = target;
+        _listener.Start();
+        _ = Task.Run(AcceptLoop);
+    }
+
+    /// <summary>The broker URI as seen through this relay.</summary>
+    public Uri Uri => new UriBuilder(_target) { Port = ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port }.Uri;
+
+    public bool IsOpen
+    {
+        get => _open;
+        set
+        {
+            _open = value;
+            if (value) return;
+            lock (_live) { foreach (var c in _live) c.Dispose(); _live.Clear(); }
+        }
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            System.Net.Sockets.TcpClient inbound;
+            try { inbound = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (Exception) { return; }
+            if (!_open) { inbound.Dispose(); continue; }
+            var outbound = new System.Net.Sockets.TcpClient();
+            try { await outbound.ConnectAsync(_target.Host, _target.Port, _stop.Token); }
+            catch (Exception) { inbound.Dispose(); outbound.Dispose(); continue; }
+            lock (_live) { _live.Add(inbound); _live.Add(outbound); }
+            _ = Pump(inbound, outbound);
+            _ = Pump(outbound, inbound);
+        }
+    }
+
+    private static async Task Pump(System.Net.Sockets.TcpClient from, System.Net.Sockets.TcpClient to)
+    {
+        try { await from.GetStream().CopyToAsync(to.GetStream()); }
+        catch (Exception) { /* either side closed */ }
+        from.Dispose();
+        to.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        IsOpen = false;
+    }
+}

@@ -10,10 +10,10 @@ public class RdCurveTests
         var c = RdCurve.Load(Path.Combine(TestPaths.ReferenceRd, "compressai-bmshj2018-hyperprior_mse_cuda.json"));
         c.Name.Should().Be("bmshj2018-hyperprior");
         c.Bpp.Should().HaveCount(8);
-        c.Psnr.Should().HaveCount(8);
-        c.MsSsim.Should().NotBeNull().And.HaveCount(8);
+        c.Psnr!.Should().HaveCount(8);
+        c.MsSsim!.Should().HaveCount(8);
         c.Bpp[0].Should().BeApproximately(0.13129340277777776, 1e-15);
-        c.Psnr[^1].Should().BeApproximately(40.556865931529494, 1e-12);
+        c.Psnr![^1].Should().BeApproximately(40.556865931529494, 1e-12);
     }
 
     [Fact]

@@ -286,9 +286,13 @@ public sealed class RabbitMqTransport : IRemoteTransport
                     for (var n = _unconfirmed.Last; n is not null; n = n.Previous) _queue.AddFirst(n.Value.Item);
                     _unconfirmed.Clear();
                     // The outage was ours: give every destination the full grace again to re-declare its inbox.
+                    // Peers lived through the same outage and come back on their own retry schedule (a connect attempt of
+                    // up to ConnectTimeout, then up to MaxBackoff of waiting): until they can have re-declared their inboxes,
+                    // an unroutable envelope is not evidence that its node died.
                     var now = DateTime.UtcNow;
                     foreach (var it in _queue) it.FirstTry = now;
                     foreach (var list in _parked.Values) foreach (var it in list) it.FirstTry = now;
+                    _rejoinUntil = now + _o.UnreachableAfter + _o.ConnectTimeout + MaxBackoff;
                     Interlocked.Exchange(ref _reconnecting, 0);
                     _ready.TrySetResult();
                 }
@@ -306,7 +310,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
             {
                 last = _o.Mask(e.Message);
                 await Task.Delay(delay).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 2));
+                delay = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, delay.TotalMilliseconds * 2));
             }
         }
         if (_stopped) return;
@@ -546,7 +550,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
     {
         item.Returned = false;
         var m = Membership!.Find(item.Node);
-        var gone = m is { Status: MemberStatus.Left } || DateTime.UtcNow - item.FirstTry > _o.UnreachableAfter;
+        var gone = GaveUpOn(item, m);
         if (gone)
         {
             Finish(item, TransportFailureKind.Unroutable, m is { Status: MemberStatus.Left }
@@ -562,6 +566,22 @@ public sealed class RabbitMqTransport : IRemoteTransport
         }
     }
 
+    /// <summary>
+    /// An unroutable envelope is given up when its node left, or when its inbox stayed missing for
+    /// <see cref="RabbitMqOptions.UnreachableAfter"/> since the first try — and, after a reconnect of ours, not before the
+    /// peers have had their own chance to reconnect (<see cref="_rejoinUntil"/>).
+    /// </summary>
+    private bool GaveUpOn(Outgoing item, Member? m)
+    {
+        if (m is { Status: MemberStatus.Left }) return true;
+        var now = DateTime.UtcNow;
+        return now - item.FirstTry > _o.UnreachableAfter && now > _rejoinUntil;
+    }
+
+    /// <summary>Longest wait between two reconnect attempts.</summary>
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+    private DateTime _rejoinUntil = DateTime.MinValue;
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, NodeId> _suspect = new(StringComparer.Ordinal);
 
     private void RetryParked()
@@ -575,7 +595,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
                 var m = Membership!.Find(node);
                 foreach (var it in list.OrderByDescending(i => Wire.SequenceOf(i.Body)))
                 {
-                    if (m is { Status: MemberStatus.Left } || DateTime.UtcNow - it.FirstTry > _o.UnreachableAfter) fail.Add(it);
+                    if (GaveUpOn(it, m)) fail.Add(it);
                     else _queue.AddFirst(it);
                 }
             }
@@ -704,7 +724,7 @@ public sealed class RabbitMqTransport : IRemoteTransport
                 foreach (var s in _suspect.Values) if (!suspects.Contains(s)) suspects.Add(s);
                 _suspect.Clear();
                 // Right after (re)connecting, peers may not have re-declared their inboxes yet: do not judge them.
-                if (DateTime.UtcNow - _connectedAt < _o.UnreachableAfter) continue;
+                if (DateTime.UtcNow - _connectedAt < _o.UnreachableAfter || DateTime.UtcNow < _rejoinUntil) continue;
                 foreach (var node in suspects)
                     if (!await InboxExistsAsync(node.Name, token).ConfigureAwait(false))
                         Membership.OnGone(node, "its inbox vanished: the broker closed its connection (process died or was cut off)");
