@@ -90,6 +90,7 @@ internal sealed partial class ActorCell
         _failedMessage = message;
         _system.LogLifecycle("failure", this, $"{e.GetType().Name}: {e.Message}");
         _system.Traffic.CountLifecycle("failure");
+        _system.RaiseActorFailed(Self, e);
         if (_parent is null)
         {
             // The guardian has nobody to escalate to: it stops, and with it the node's user actors.

@@ -63,6 +63,19 @@ public sealed partial class ActorSystem
         EventRecorded?.Invoke(e);
     }
 
+    /// <summary>
+    /// Raised when an actor's handler or constructor throws, on the failing actor's thread, before its supervisor decides
+    /// (restart, stop, …). Lets an application report failures that supervision would otherwise absorb silently.
+    /// An exception thrown by a handler of this event is ignored.
+    /// </summary>
+    public event Action<ActorRef, Exception>? ActorFailed;
+
+    internal void RaiseActorFailed(ActorRef actor, Exception e)
+    {
+        try { ActorFailed?.Invoke(actor, e); }
+        catch (Exception) { /* a reporting hook must not change supervision */ }
+    }
+
     internal void LogLifecycle(string kind, ActorCell cell, string detail)
     {
         if (Logging) Log(new ActorEvent(Engine.NowTicks, kind, null, cell.Self.Address, 0, null, 0, null, detail));

@@ -81,6 +81,7 @@ public static class RunCommand
                 var hooks = new RunHooks
                 {
                     Log = line => summary.Description = Markup.Escape(line),
+                    Warn = line => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]"),
                     RoundStarted = (round, n) =>
                     {
                         clients.Description = $"clients, round {round}";

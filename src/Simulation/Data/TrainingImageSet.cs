@@ -32,6 +32,17 @@ public sealed class TrainingImageSet : ITrainingImages
             if (list.Count == 0) throw new InvalidDataException($"training folder {Path.GetFullPath(path)} holds no PNG or JPEG image");
             var start = set.files.Count;
             set.files.AddRange(list);
+            // Images are decoded lazily by the clients; a decoder that cannot work at all (libturbojpeg missing) or a
+            // folder whose first image is broken must stop the run here, not silently fail every client that samples it.
+            foreach (var probe in list.GroupBy(x => Path.GetExtension(x).ToLowerInvariant() is ".jpg" or ".jpeg" ? "jpeg" : "png").Select(g => g.First()))
+            {
+                var index = set.files.IndexOf(probe, start);
+                try { set.cache[index] = ImageBridge.LoadRgb8(probe); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    throw new InvalidDataException($"training folder {Path.GetFullPath(path)}: {e.Message}", e);
+                }
+            }
             set.domains.Add(Enumerable.Range(start, list.Count).ToArray());
         }
         return set;

@@ -37,6 +37,9 @@ public sealed class RunRecorder : IRoundObserver
     /// </summary>
     public IReadOnlySet<string> RemoteSenderRoles { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>Actor failures of this process, reported in the summary (<c>actor_failures</c>).</summary>
+    public ActorFailures? Failures { get; init; }
+
     private long BytesOf(TrafficSnapshot s) => RemoteSenderRoles.Contains(s.Key.SenderRole) ? s.BytesDelivered : s.BytesSent;
     private long MessagesOf(TrafficSnapshot s) => RemoteSenderRoles.Contains(s.Key.SenderRole) ? s.MessagesDelivered : s.MessagesSent;
 
@@ -276,6 +279,7 @@ public sealed class RunRecorder : IRoundObserver
             ["final_model_hash"] = last is null ? null : Hash(last),
             ["peak_rss_mb"] = PeakRssMb(),
             ["clients_registered"] = ctx.Clients.Count,
+            ["actor_failures"] = (Failures ?? new ActorFailures(null)).ToJson(earlier?["actor_failures"] as JsonObject),
         };
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
         var curve = rounds.Where(x => x["eval"] is not null).Select(x => (JsonNode)new JsonObject

@@ -18,6 +18,8 @@ public sealed record RunRequest(string RunDirectory, bool Resume = false, string
 public sealed record RunHooks
 {
     public Action<string>? Log { get; init; }
+    /// <summary>Problems the run survives but a user must see (an actor failing); also given when <see cref="Log"/> is null. Null = standard error.</summary>
+    public Action<string>? Warn { get; init; }
     public Action<uint, int>? RoundStarted { get; init; }
     public Action<uint, System.Text.Json.Nodes.JsonObject>? RoundCompleted { get; init; }
     public Action<string>? ClientFinished { get; init; }
@@ -77,12 +79,15 @@ public static class SimulationRunner
         if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
+        var failures = new ActorFailures(hooks.Warn ?? Console.Error.WriteLine);
         var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, hooks)
         {
             RemoteSenderRoles = placement?.RemoteRoles ?? new HashSet<string>(StringComparer.Ordinal),
+            Failures = failures,
         };
         var systemOptions = SystemOptions(o, clients, runDir);
         using var system = ActorSystem.Create(placement is null ? systemOptions : placement.Configure(systemOptions));
+        system.ActorFailed += failures.Record;
         ctx.Server = system.ActorOf(Props.Create(() => new SplitServerActor(ctx)).WithRole("server"), "server");
         ctx.Aggregator = system.ActorOf(Props.Create(() => new AggregatorActor(ctx)).WithRole("aggregator"), "aggregator");
         if (placement is null)
