@@ -90,6 +90,23 @@ public class SupervisionSpecs
     }
 
     [Fact]
+    public void ActorFailed_reports_every_failure_with_the_actor_and_its_exception_before_supervision_acts()
+    {
+        var (system, parent, log, probe, _) = Setup();
+        using var _ = system;
+        var seen = new List<(string Actor, string Cause, int LogEntries)>();
+        system.ActorFailed += (actor, e) => seen.Add((actor.Address, $"{e.GetType().Name}:{e.Message}", log.All.Count()));
+        system.ActorFailed += (_, _) => throw new InvalidOperationException("a broken handler changes nothing");
+        parent.Tell(("worker-0", (object)"fail:io"), probe);
+        parent.Tell(("worker-0", (object)"fail:arg"), probe);
+        system.RunUntilIdle();
+        seen.Select(x => (x.Actor, x.Cause)).Should().Equal(
+            ("local/user/parent/worker-0", "IOException:disk"), ("local/user/parent/worker-0", "ArgumentException:bad"));
+        seen[0].LogEntries.Should().Be(1, "raised before the restart (only the first start is logged by then)");
+        system.Traffic.LifecycleCount("restart").Should().Be(1);
+    }
+
+    [Fact]
     public void Stop_stops_the_child_and_its_watchers_get_Terminated()
     {
         var (system, parent, log, probe, _) = Setup();

@@ -3,6 +3,7 @@ using CoFUsfl.Actors.Remote.RabbitMq;
 using CoFUsfl.Hocon;
 using CoFUsfl.Simulation.Cluster;
 using CoFUsfl.Simulation.Configuration;
+using CoFUsfl.Simulation.Metrics;
 using CoFUsfl.Simulation.Runner;
 using Spectre.Console;
 
@@ -56,7 +57,7 @@ public static class RunCommand
             {
                 throw new CliException($"error: {e.Message}");
             }
-            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException)
+            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException or TrainingDivergedException)
             {
                 throw new CliException($"error: {e.Message}", 1);
             }

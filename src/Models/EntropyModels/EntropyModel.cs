@@ -53,7 +53,12 @@ public abstract class EntropyModel : Module
     {
         using var scope = DisposeScope.Open();
         var centred = means is null ? x : x - means;
-        return centred.round().to(ScalarType.Int32).data<int>();
+        var result = centred.round().to(ScalarType.Int32).data<int>();
+        // NaN, ±inf and values beyond the int range all convert to int.MinValue: say so instead of failing in the coder.
+        var bad = Array.IndexOf(result, int.MinValue);
+        if (bad >= 0)
+            throw new ArithmeticException($"value {bad} to entropy-code is not finite (NaN or infinite) or beyond ±2^31: the model has diverged");
+        return result;
     }
 
     /// <summary>One rANS string per batch element: symbols and CDF indexes are [B, …] flattened.</summary>

@@ -18,11 +18,15 @@ public sealed class ActorFailures(Action<string>? warn)
     /// <summary>Occurrences so far, injected crashes excluded.</summary>
     public long Total { get { lock (gate) return counts.Values.Sum(); } }
 
+    /// <summary>The first failure from arithmetic (non-finite values to code: a diverged model), or null.</summary>
+    public string? FirstArithmetic { get; private set; }
+
     /// <summary>Handler for <see cref="ActorSystem.ActorFailed"/>.</summary>
     public void Record(ActorRef actor, Exception e)
     {
         if (e is InjectedCrashException) return;
         var cause = $"{e.GetType().Name}: {e.Message}";
+        if (e is ArithmeticException) lock (gate) FirstArithmetic ??= $"{actor.Address}: {cause}";
         bool first;
         lock (gate)
         {

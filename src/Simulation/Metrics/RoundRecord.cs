@@ -16,4 +16,6 @@ public interface IRoundObserver
     /// <summary>Returns whether another round follows.</summary>
     bool RoundCompleted(RoundRecord record, ActorSystem system);
     void Finished();
+    /// <summary>Recording a round failed: the run ends with <paramref name="e"/>.</summary>
+    void Failed(Exception e);
 }

@@ -62,6 +62,8 @@ public sealed class RunRecorder : IRoundObserver
         hooks.RoundStarted?.Invoke(round, clients);
     }
 
+    private bool warnedDivergence;
+
     public bool RoundCompleted(RoundRecord r, ActorSystem system)
     {
         last = r;
@@ -95,12 +97,28 @@ public sealed class RunRecorder : IRoundObserver
         line["bytes_round"] = total;
         line["bytes_transfers_round"] = transfers;
         line["faults"] = FaultsSince(system);
+        var mse = Mean(s => s.Mse);
+        if (stats.Count > 0 && !warnedDivergence && !(mse <= 1))
+        {
+            // Images are in [0, 1]: a mean squared error above 1 means reconstructions far out of range, i.e. divergence.
+            warnedDivergence = true;
+            (hooks.Warn ?? Console.Error.WriteLine)(
+                $"warning: round {r.Round}: training diverges (mean train MSE {mse:G3}, above 1 for images in [0, 1]); " +
+                $"lower cofusfl.training.client-optimizer.lr ({o.Training.ClientOptimizer.Lr:G3}) and server-optimizer.lr ({o.Training.ServerOptimizer.Lr:G3})");
+        }
+        // A model with NaN or infinite parameters cannot recover: every later round would only drop its clients.
+        // Stop with a clear error; the rounds so far stay in metrics.jsonl and the last good checkpoint is kept.
+        var bad = r.ServerParameters.FirstNonFinite() ?? r.ClientParameters.FirstNonFinite();
+        if (bad is not null) Diverged(r, line, $"the global model has non-finite parameters (first: {bad})");
+        if (r.Result.Completed.Count == 0 && Failures?.FirstArithmetic is { } cause)
+            Diverged(r, line, $"no client completed the round, and actors failed on non-finite values ({cause})");
         var evalDue = r.Round == o.Run.Rounds || (o.Evaluation.Every > 0 && r.Round % o.Evaluation.Every == 0);
         if (evalDue && evaluator is not null)
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
             using var model = AssembleCodec(r.ServerParameters, r.ClientParameters);
-            lastEval = evaluator.Evaluate(model, o.Evaluation.Limit);
+            try { lastEval = evaluator.Evaluate(model, o.Evaluation.Limit); }
+            catch (ArithmeticException e) { Diverged(r, line, $"evaluating the global model on {o.Evaluation.Dataset} failed: {e.Message}"); }
             line["eval"] = lastEval.ToJson(includeImages: false);
         }
         var ckptDue = r.Round == o.Run.Rounds || (o.Run.CheckpointEvery > 0 && r.Round % o.Run.CheckpointEvery == 0);
@@ -115,6 +133,23 @@ public sealed class RunRecorder : IRoundObserver
     }
 
     public void Finished() => Done.TrySetResult();
+
+    /// <summary>Records the round (marked <c>diverged</c>) and stops the run: a non-finite model cannot recover.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void Diverged(RoundRecord r, JsonObject line, string why)
+    {
+        var o = ctx.Options;
+        line["diverged"] = why;
+        rounds.Add(line);
+        File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
+        throw new TrainingDivergedException(
+            $"round {r.Round}: training diverged: {why}; lower cofusfl.training.client-optimizer.lr ({o.Training.ClientOptimizer.Lr:G3}) " +
+            $"and server-optimizer.lr ({o.Training.ServerOptimizer.Lr:G3}). The rounds so far are in {Path.Combine(dir, "metrics.jsonl")}" +
+            (File.Exists(Path.Combine(dir, "checkpoints", "latest.safetensors")) ? $"; the last checkpoint is {Path.Combine(dir, "checkpoints", "latest.safetensors")}" : ""));
+    }
+
+    /// <summary>The run cannot go on (see <see cref="TrainingDivergedException"/>): the runner rethrows <paramref name="e"/>.</summary>
+    public void Failed(Exception e) => Done.TrySetException(e);
 
     private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
@@ -315,3 +350,6 @@ public sealed class RunRecorder : IRoundObserver
 
     private static string Hash(RoundRecord r) => r.ServerParameters.Hash()[..16] + r.ClientParameters.Hash()[..16];
 }
+
+/// <summary>The global model became non-finite: the run stops (the CLI exits 1 with this message).</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -102,7 +102,14 @@ public sealed class CoordinatorActor : ReceiveActor
         var record = new RoundRecord(round, result, serverState.ServerStats ?? new ServerStats(),
             Context.Now, Context.Now - roundStartSim, Stopwatch.GetElapsedTime(roundStartWall), server, clients);
         Context.Timers.Cancel("watch");
-        var more = observer.RoundCompleted(record, Context.System);
+        bool more;
+        try { more = observer.RoundCompleted(record, Context.System); }
+        catch (Exception e)
+        {
+            // Restarting the coordinator would lose the round and hang the run: its recording failing ends the run.
+            observer.Failed(e);
+            return;
+        }
         ctx.CurrentPlan = null;
         if (more) Self.Tell(new StartRound(round + 1), Self);
         else observer.Finished();

@@ -112,6 +112,15 @@ public sealed class ParameterSet
     }
 
     public long ByteSize => entries.Values.Sum(e => (long)e.Values.Length * 4);
+
+    /// <summary>The first parameter holding a NaN or an infinity, or null when every value is finite.</summary>
+    public string? FirstNonFinite()
+    {
+        foreach (var (name, (_, values)) in entries)
+            foreach (var v in values)
+                if (!float.IsFinite(v)) return name;
+        return null;
+    }
 }
 
 /// <summary>Glob patterns of personal parameter names (<c>*</c> any run of characters, <c>?</c> one).</summary>

@@ -3,11 +3,11 @@ using System.Text.Json.Nodes;
 namespace CoFUsfl.Simulation.Tests.Cli;
 
 /// <summary>
-/// Broken training images. Clients decode lazily, so a broken image used to show only as "0 clients completed,
+/// Runs that cannot go on, or whose actors fail. Broken training images: Clients decode lazily, so a broken image used to show only as "0 clients completed,
 /// N dropped" round after round (seen on a GPU node without libturbojpeg). Now a folder whose images cannot be decoded
 /// at all stops the run before it starts, and a broken image met mid-run is reported the first time and counted.
 /// </summary>
-public class DataErrorSpecs : IDisposable
+public class RunFailureSpecs : IDisposable
 {
     private readonly TempFolder _dir = new();
 
@@ -49,5 +49,17 @@ public class DataErrorSpecs : IDisposable
         failures["total"]!.GetValue<long>().Should().BeGreaterThanOrEqualTo(1);
         failures["causes"]!.AsArray().Single()!["cause"]!.GetValue<string>().Should().Contain("c.jpg");
         failures["causes"]![0]!["first_actor"]!.GetValue<string>().Should().Contain("client");
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_with_a_clear_error_and_keeps_its_metrics()
+    {
+        var config = _dir.Write("div.conf", TinyConfig.Run(rounds: 3, extra: "training { local-steps = 4, client-optimizer.lr = 10, server-optimizer.lr = 10 }"));
+        var r = CliProcess.Run(_dir.Path, "run", config, "--out", _dir["run"], "--quiet");
+        r.ExitCode.Should().Be(1, r.ToString());
+        r.Stderr.Should().Contain("error: round 1: training diverged").And.Contain("client-optimizer.lr (10)").And.NotContain("COFUSFL_DEBUG");
+        var lines = File.ReadAllLines(Path.Combine(_dir["run"], "metrics.jsonl"));
+        lines.Should().ContainSingle("the round that diverged is recorded, and no later one runs");
+        JsonNode.Parse(lines[0])!["diverged"]!.GetValue<string>().Should().NotBeEmpty();
     }
 }
