@@ -229,6 +229,7 @@ public class SimulationClusterSpecs(BrokerFixture broker)
 
         var workers = new[] { StartWorker(config, "wk-r1"), StartWorker(config, "wk-r2") };
         Task? restart = null;
+        using var stopped = new ManualResetEventSlim();
         try
         {
             var transport = Connect(settings);
@@ -236,14 +237,24 @@ public class SimulationClusterSpecs(BrokerFixture broker)
             {
                 RoundStarted = (round, _) =>
                 {
+                    if (round == 3)
+                    {
+                        // However slow the stop, the outage falls inside the run: round 3 waits for it.
+                        stopped.Wait(TimeSpan.FromSeconds(60));
+                        return;
+                    }
                     if (round != 2) return;
                     var before = transport.EnvelopesReceived;
                     restart = Task.Run(() =>
                     {
                         // Mid-round: some of round 2's traffic (client tables, features) has reached the server, the rest is in flight.
-                        if (!SpinWait.SpinUntil(() => transport.EnvelopesReceived >= before + 4, TimeSpan.FromSeconds(60)))
-                            throw new TimeoutException($"round 2 brought {transport.EnvelopesReceived - before} envelopes to the coordinator within 60 s, expected 4");
-                        broker.Script("stop");
+                        try
+                        {
+                            if (!SpinWait.SpinUntil(() => transport.EnvelopesReceived >= before + 4, TimeSpan.FromSeconds(60)))
+                                throw new TimeoutException($"round 2 brought {transport.EnvelopesReceived - before} envelopes to the coordinator within 60 s, expected 4");
+                            broker.Script("stop");
+                        }
+                        finally { stopped.Set(); }
                         broker.Script("start");
                     });
                 },
