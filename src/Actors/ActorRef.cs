@@ -45,6 +45,12 @@ public abstract class ActorRef : IEquatable<ActorRef>
         return s;
     }
 
+    /// <summary>The message counter of the pair (this sender, <see cref="To"/>) in the system <see cref="Owner"/>.</summary>
+    internal sealed record Sequence(ActorSystem Owner, string To, System.Runtime.CompilerServices.StrongBox<long> Counter);
+
+    /// <summary>One-entry cache of the message counter last used with this reference as the sender (see <c>ActorSystem.NextMessageId</c>).</summary>
+    internal Sequence? SequenceCache;
+
     /// <summary>Protobuf size of this address as an envelope string field (tag + length + UTF-8), cached.</summary>
     internal int AddressFieldSize => _addressFieldSize >= 0 ? _addressFieldSize : _addressFieldSize = ActorAddress.Utf8FieldSize(Address);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
@@ -8,35 +9,35 @@ namespace CoFUsfl.Actors;
 public sealed partial class ActorSystem
 {
     private readonly bool _plain;
-    private long _nextMessageId;
     private static readonly ConcurrentDictionary<MessageDescriptor, int> TypeFieldSizes = new();
+    private readonly ConcurrentDictionary<(string From, string To), StrongBox<long>> _sequences = new();
 
     private static int TypeFieldSize(MessageDescriptor d) =>
         TypeFieldSizes.GetOrAdd(d, static x => ActorAddress.Utf8FieldSize(x.FullName));
 
-    [ThreadStatic] private static IdBlock? t_ids;
-
-    private sealed class IdBlock
-    {
-        public ActorSystem? Owner;
-        public ulong Next, End;
-    }
-
     /// <summary>
-    /// Message ids, unique per system. Virtual time counts one by one (deterministic: one thread). Real time hands each
-    /// thread blocks of 1024, so senders on different cores do not contend on one counter.
+    /// Message id: the sequence number of the message from <paramref name="sender"/> to <paramref name="recipient"/>,
+    /// from 1. It depends only on the traffic of that pair — not on which process sends it nor on unrelated traffic
+    /// before it — so an envelope has the same bytes in one process and in a cluster (its id is a varint). Together with
+    /// both addresses it identifies a message in the event log; duplicates injected by the fault layer keep it.
+    /// Pairs with an Ask promise (<c>node/temp/…</c>) carry id 1 without a counter: a promise sends one question and takes
+    /// one reply, and counters for every promise would grow without bound.
     /// </summary>
-    private ulong NextMessageId()
+    private ulong NextMessageId(ActorRef? sender, ActorRef recipient)
     {
-        if (IsVirtual) return (ulong)Interlocked.Increment(ref _nextMessageId);
-        var b = t_ids ??= new IdBlock();
-        if (b.Owner != this || b.Next == b.End)
+        var from = sender?.Address ?? "";
+        var to = recipient.Address;
+        if (ActorAddress.IsTemporary(from) || ActorAddress.IsTemporary(to)) return 1;
+        StrongBox<long> box;
+        var cached = sender?.SequenceCache;
+        if (cached is not null && ReferenceEquals(cached.Owner, this) && ReferenceEquals(cached.To, to)) box = cached.Counter;
+        else
         {
-            b.Owner = this;
-            b.End = (ulong)Interlocked.Add(ref _nextMessageId, 1024) + 1;
-            b.Next = b.End - 1024;
+            box = _sequences.GetOrAdd((from, to), static _ => new StrongBox<long>());
+            // A steady stream to one recipient skips the dictionary (the entry is immutable and replaced atomically).
+            if (sender is not null) sender.SequenceCache = new ActorRef.Sequence(this, to, box);
         }
-        return b.Next++;
+        return (ulong)Interlocked.Increment(ref box.Value);
     }
 
     /// <summary>Entry of every Tell. Returns false when the message became a dead letter at once.</summary>
@@ -65,7 +66,7 @@ public sealed partial class ActorSystem
         // Local plain objects in real time are not traffic: nothing to account, nothing to delay.
         if (proto is null && !IsVirtual && !Logging && !useLinks) return recipient.DeliverLocal(message, sender, throwOnFull);
 
-        var id = NextMessageId();
+        var id = NextMessageId(sender, recipient);
         string type;
         var size = 0;
         TrafficStats? stats = null;
@@ -143,7 +144,7 @@ public sealed partial class ActorSystem
             RecordDeadLetter(new DeadLetter(m, sender?.Address, recipient.Address, $"{m.GetType().Name} is not a Protobuf message and cannot leave the node"));
             return false;
         }
-        var id = message is Traced t ? t.Id : NextMessageId();
+        var id = message is Traced t ? t.Id : NextMessageId(sender, recipient);
         return TransportSend(recipient, EnvelopeCodec.Encode(sender?.Address ?? "", recipient.Address, id, correlationId, proto), sender, m);
     }
 

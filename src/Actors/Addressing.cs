@@ -32,6 +32,13 @@ public static class ActorAddress
         return i < 0 ? "" : address[(i + 1)..];
     }
 
+    /// <summary>True for the address of an Ask promise (<c>node/temp/ROLE/ID</c>), which lives for one question and its reply.</summary>
+    public static bool IsTemporary(string address)
+    {
+        var i = address.IndexOf('/');
+        return i >= 0 && address.AsSpan(i + 1).StartsWith("temp/", StringComparison.Ordinal);
+    }
+
     /// <summary>The last segment: the actor's name.</summary>
     public static string NameOf(string address)
     {

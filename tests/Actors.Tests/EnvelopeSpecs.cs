@@ -1,5 +1,6 @@
 using CoFUsfl.Actors.Protocol;
 using CoFUsfl.Actors.Tests.Messages;
+using System.Text.Json;
 using Google.Protobuf;
 
 namespace CoFUsfl.Actors.Tests;
@@ -47,6 +48,42 @@ public class EnvelopeSpecs
         }
         // With serialization on, delivered bytes are the lengths of the real envelopes; without, the computed sizes.
         Bytes(serialize: false).Should().Be(Bytes(serialize: true));
+    }
+
+    [Fact]
+    public void Message_ids_count_per_sender_and_recipient_so_envelope_bytes_do_not_depend_on_other_traffic()
+    {
+        (long Bytes, List<ulong> Ids) Run(bool noise)
+        {
+            var log = new StringWriter();
+            using (var system = Systems.Virtual(new ActorSystemOptions { EventLog = log }))
+            {
+                var server = system.ActorOf(Props.Create<Echo>(), "server");
+                var (client, _) = system.Probe("client-1");
+                var (other, _) = system.Probe("other");
+                var (sink, _) = system.Probe("sink");
+                if (noise)
+                {
+                    // 300 messages before: a counter of the whole system would give the client's next id a 2-byte varint.
+                    for (var i = 0; i < 150; i++) server.Tell(new Ping { N = i }, other);
+                    for (var i = 0; i < 150; i++) sink.Tell(new Ping { N = i }, client);
+                    system.RunUntilIdle();
+                }
+                for (var i = 0; i < 5; i++) server.Tell(new Ping { N = 1000 + i }, client);
+                system.RunUntilIdle();
+                var bytes = system.Traffic.Get("client", "server", Ping.Descriptor.FullName).BytesSent;
+                var ids = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+                    .Where(e => e.GetProperty("kind").GetString() == "send"
+                                && e.GetProperty("from").GetString() == "local/user/client-1" && e.GetProperty("to").GetString() == "local/user/server")
+                    .Select(e => e.GetProperty("id").GetUInt64()).ToList();
+                return (bytes, ids);
+            }
+        }
+        var quiet = Run(noise: false);
+        var busy = Run(noise: true);
+        quiet.Ids.Should().Equal([1UL, 2UL, 3UL, 4UL, 5UL], "the id is the message's number from this sender to this recipient");
+        busy.Ids.Should().Equal(quiet.Ids, "traffic of other pairs does not move the ids");
+        busy.Bytes.Should().Be(quiet.Bytes, "the same messages of a pair have the same envelope bytes whatever came before");
     }
 
     private sealed class Keeper(Inbox inbox) : Actor

@@ -55,3 +55,31 @@ public class PlacementSpecs
         Clients[4..].Select(c => after[c]).Should().AllBe("w2");
     }
 }
+
+/// <summary>client_updates_sent on the coordinator: once per client actor and round, from its report or its update.</summary>
+public class SentUpdatesSpecs
+{
+    [Fact]
+    public void An_update_counts_as_sent_once_from_its_report_or_from_its_arrival_whichever_comes_first()
+    {
+        var counters = new CoFUsfl.Simulation.Runner.UpdateCounters();
+        var finished = new List<(string, uint)>();
+        var sent = new CoFUsfl.Simulation.Cluster.SentUpdates(counters, (c, r) => finished.Add((c, r)));
+
+        sent.Mark("w1/user/client-0001", 1);   // report
+        sent.Mark("w1/user/client-0001", 1);   // its update arrives
+        sent.Mark("w1/user/client-0001", 1);   // a retransmission of the update
+        counters.Sent.Should().Be(1, "report, update and retransmission are one update");
+
+        sent.Mark("w1/user/client-0002", 1);   // the report was lost with the broker's queues: the update alone counts it
+        counters.Sent.Should().Be(2);
+
+        sent.Mark("w1/user/client-0001", 2);
+        sent.Mark("w1/user/client-0001", 1);   // a late retransmission of round 1
+        counters.Sent.Should().Be(3);
+
+        sent.Mark("w2/user/client-0002", 1);   // re-placed on another worker, it trained round 1 again: another update
+        counters.Sent.Should().Be(4);
+        finished.Should().Equal([("client-0001", 1u), ("client-0002", 1u), ("client-0001", 2u), ("client-0002", 1u)]);
+    }
+}

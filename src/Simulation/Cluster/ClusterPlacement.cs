@@ -15,7 +15,7 @@ public sealed class ClusterRunException(string message, Exception? inner = null)
 /// clients and points <see cref="SimulationContext.ClientRefs"/> at them. When a worker leaves, its clients are placed on
 /// the others (the round in progress goes on: the coordinator's watchdog repeats the global model to clients without an
 /// update, and the aggregator's deadline closes the round if they cannot make it). Client update reports
-/// (<see cref="UpdateSent"/>) arrive at <c>NODE/user/cluster</c> and count <see cref="UpdateCounters.Sent"/>.
+/// (<see cref="UpdateSent"/>) arrive at <c>NODE/user/cluster</c> and count <see cref="UpdateCounters.Sent"/>, as do updates whose report a broker restart lost.
 /// </summary>
 public sealed class ClusterPlacement : IClientPlacement
 {
@@ -63,7 +63,9 @@ public sealed class ClusterPlacement : IClientPlacement
         system = sys;
         ctx = context;
         transport.RecordDeadLettersIn(sys);
-        sys.ActorOf(Props.Create(() => new CoordinatorAgent(context)).WithRole("cluster"), AgentName);
+        var sent = new SentUpdates(context.Updates, context.ClientFinished);
+        context.UpdateArrived = sent.Mark;
+        sys.ActorOf(Props.Create(() => new CoordinatorAgent(sent)).WithRole("cluster"), AgentName);
         var membership = transport.Membership ?? throw new InvalidOperationException("the transport was not started by the actor system");
         log($"cluster: waiting up to {settings.JoinTimeout} for {settings.MinNodes} worker node(s) on {settings.Transport.SafeUri} (virtual host {settings.Transport.EffectiveVirtualHost})");
         try
@@ -176,13 +178,7 @@ public sealed class ClusterPlacement : IClientPlacement
     /// <summary>NODE/user/cluster on the coordinator: counts update reports.</summary>
     private sealed class CoordinatorAgent : ReceiveActor
     {
-        public CoordinatorAgent(SimulationContext ctx)
-        {
-            Receive<UpdateSent>(u =>
-            {
-                Interlocked.Increment(ref ctx.Updates.Sent);
-                ctx.ClientFinished?.Invoke(u.Client);
-            });
-        }
+        public CoordinatorAgent(SentUpdates sent) =>
+            Receive<UpdateSent>(u => sent.Mark(Sender?.Address ?? u.Client, u.Round));
     }
 }

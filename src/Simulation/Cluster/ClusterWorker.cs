@@ -36,7 +36,7 @@ public static class ClusterWorker
         if (o.Runtime.Clock != "real")
             throw new ArgumentException($"cofusfl.runtime.clock = {o.Runtime.Clock}: cluster mode runs on the real clock; set cofusfl.runtime.clock = real");
         var host = new HostState(log);
-        var ctx = SimulationRunner.BuildContext(o, images, log, id => host.Report(id));
+        var ctx = SimulationRunner.BuildContext(o, images, log, host.Report);
         var transport = RabbitMqTransport.Connect(settings.Transport with { Role = "worker" });
         var options = SimulationRunner.SystemOptions(o, ctx.Clients, runDir: null) with
         {
@@ -72,9 +72,9 @@ public static class ClusterWorker
         public readonly Action<string> Log = log;
 
         /// <summary>Called by a client actor right before it sends its update: the report travels ahead of it.</summary>
-        public void Report(string client)
+        public void Report(string client, uint round)
         {
-            if (Coordinator is { } c) System.Resolve($"{c}/user/{ClusterPlacement.AgentName}").Tell(new UpdateSent { Client = client });
+            if (Coordinator is { } c) System.Resolve($"{c}/user/{ClusterPlacement.AgentName}").Tell(new UpdateSent { Client = client, Round = round });
         }
     }
 

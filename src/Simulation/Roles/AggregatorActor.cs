@@ -94,6 +94,7 @@ public sealed class AggregatorActor : ReceiveActor
 
     private void OnUpdate(ClientUpdate u)
     {
+        if (Sender is { } from) ctx.UpdateArrived?.Invoke(from.Address, u.Round);
         if (plan is null || u.Round > plan.Round) return;
         if (u.Round < plan.Round)
         {

@@ -289,7 +289,7 @@ public sealed class ClientActor : ReceiveActor
         st.Model.Dispose();
         st.Model = null!;
         Interlocked.Increment(ref ctx.Updates.Sent);
-        ctx.ClientFinished?.Invoke(spec.Id);
+        ctx.ClientFinished?.Invoke(spec.Id, st.Round);
         Send(update, ctx.Aggregator, Phase.AwaitAck);
     }
 

@@ -33,8 +33,14 @@ public sealed class SimulationContext
     public ActorRef Coordinator { get; set; } = null!;
     public Dictionary<string, ActorRef> ClientRefs { get; } = new(StringComparer.Ordinal);
     public UpdateCounters Updates { get; } = new();
-    /// <summary>Called when a client has finished its local steps and sent its update (progress display).</summary>
-    public Action<string>? ClientFinished { get; init; }
+    /// <summary>Called with (client, round) when a client has finished its local steps and sends its update (progress display; a worker's update report).</summary>
+    public Action<string, uint>? ClientFinished { get; init; }
+
+    /// <summary>
+    /// Called by the aggregator with the sender's address and the round of every client update that reaches it (cluster
+    /// mode: an update that arrived was sent, even when its report was lost with a broker restart). Null in one process.
+    /// </summary>
+    public Action<string, uint>? UpdateArrived { get; set; }
 
     /// <summary>
     /// The last round-end state of the split server and the aggregator, and the round in progress: a crashed

@@ -67,7 +67,7 @@ public static class SimulationRunner
         var progress = hooks.Log;
         if (placement is not null && o.Runtime.Clock != "real")
             throw new ArgumentException($"cofusfl.runtime.clock = {o.Runtime.Clock}: cluster mode (cofusfl.cluster.enabled = on) runs on the real clock; set cofusfl.runtime.clock = real");
-        var ctx = BuildContext(o, images, progress, hooks.ClientFinished);
+        var ctx = BuildContext(o, images, progress, hooks.ClientFinished is { } finished ? (client, _) => finished(client) : null);
         var clients = ctx.Clients;
 
         var runDir = request.RunDirectory;
@@ -121,7 +121,7 @@ public static class SimulationRunner
     /// </summary>
     /// <param name="images">Training images; null = the folders of <c>cofusfl.data.train</c>.</param>
     public static SimulationContext BuildContext(SimulationOptions o, ITrainingImages? images = null, Action<string>? progress = null,
-        Action<string>? clientFinished = null)
+        Action<string, uint>? clientFinished = null)
     {
         Validate(o);
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
