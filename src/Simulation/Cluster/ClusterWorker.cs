@@ -3,6 +3,7 @@ using CoFUsfl.Actors.Remote.RabbitMq;
 using CoFUsfl.Simulation.Cluster.Protocol;
 using CoFUsfl.Simulation.Configuration;
 using CoFUsfl.Simulation.Data;
+using CoFUsfl.Simulation.Metrics;
 using CoFUsfl.Simulation.Roles;
 using CoFUsfl.Simulation.Runner;
 
@@ -45,6 +46,8 @@ public static class ClusterWorker
         using var system = ActorSystem.Create(options);
         transport.RecordDeadLettersIn(system);
         host.System = system;
+        // A client failing here is invisible to the coordinator: say it on this node's standard error.
+        system.ActorFailed += new ActorFailures(Console.Error.WriteLine).Record;
         system.ActorOf(Props.Create(() => new HostActor(ctx, host)).WithRole("cluster"), ClusterPlacement.HostName);
         using var watch = transport.Membership!.Subscribe(e =>
         {
