@@ -88,9 +88,11 @@ public sealed record PairLinkRule
 /// <summary>
 /// The simulated network. Transfer rule for a message of <c>size</c> bytes (its envelope size) from A to B:
 /// a pair rule, when one matches, gives bandwidth and latency; otherwise bandwidth = min(A.uplink, B.downlink)
-/// and latency = A.latency + B.latency. Arrival = start + size / bandwidth + latency, where in virtual time
-/// with <see cref="ModelContention"/> the transfer starts when A's uplink and B's downlink (or the pair link) are free,
-/// so simultaneous uploads to one server queue up. Messages of one pair never overtake each other (unless a reorder fault says so).
+/// and latency = A.latency + B.latency. Arrival = start + size / bandwidth + latency. In virtual time with
+/// <see cref="ModelContention"/>, each side is occupied for its own share: A's uplink for size / A.uplink (from when it
+/// is free), B's downlink for size / B.downlink (from when it is free, and the message is in no earlier than A has sent
+/// it). So simultaneous uploads to one server queue up on the server's downlink only as far as that downlink is the
+/// bottleneck: slow clients uploading to a fast server proceed in parallel. A pair link is one shared queue. Messages of one pair never overtake each other (unless a reorder fault says so).
 /// Messages an actor sends to itself take no time, and neither do plain (non-Protobuf) objects: they are node-local control messages.
 /// </summary>
 public sealed record NetworkOptions

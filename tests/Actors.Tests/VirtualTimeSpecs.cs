@@ -78,6 +78,33 @@ public class VirtualTimeSpecs
         arrivals[2].Should().BeApproximately(3, 0.001);
     }
 
+    [Fact]
+    public void Slow_uploads_to_a_fast_downlink_proceed_in_parallel_and_each_side_is_busy_only_for_its_share()
+    {
+        // Three clients at 100 kB/s upload ~1 MB each to a server with a 10 MB/s downlink: each takes ~10 s on its own
+        // uplink; the server's downlink is busy 0.1 s per message, so they arrive together, not 10 s apart.
+        var net = Links(("client-*", new LinkProfile { UplinkBytesPerSecond = 1e5 }), ("server", new LinkProfile { DownlinkBytesPerSecond = 1e7 }));
+        using var system = Systems.Virtual(new ActorSystemOptions { Network = net });
+        var (server, inbox) = system.Probe("server");
+        var clients = Enumerable.Range(0, 3).Select(i => system.ActorOf(Props.Create(() => new Forwarder(server)), $"client-{i}")).ToList();
+        system.RunUntilIdle();
+        foreach (var c in clients) c.Tell(new Blob { Data = ByteString.CopyFrom(new byte[999_900]) });
+        system.RunUntilIdle();
+        var arrivals = inbox.All.Select(x => x.At.TotalSeconds).ToList();
+        arrivals.Should().HaveCount(3);
+        arrivals[0].Should().BeApproximately(10, 0.001);
+        arrivals[1].Should().BeApproximately(10.1, 0.001, "the downlink takes 0.1 s per message: only that part queues");
+        arrivals[2].Should().BeApproximately(10.2, 0.001);
+        // Two messages from one client queue on its own uplink.
+        var t0 = system.Now.TotalSeconds;
+        clients[0].Tell(new Blob { Data = ByteString.CopyFrom(new byte[999_900]) });
+        clients[0].Tell(new Blob { Data = ByteString.CopyFrom(new byte[999_900]) });
+        system.RunUntilIdle();
+        var more = inbox.All.Skip(3).Select(x => x.At.TotalSeconds - t0).ToList();
+        more[0].Should().BeApproximately(10, 0.01);
+        more[1].Should().BeApproximately(20, 0.01);
+    }
+
     /// <summary>Simulates a compute step: charges time, then reports.</summary>
     private sealed class Trainer(ActorRef report) : Actor
     {

@@ -63,6 +63,23 @@ public class SimulationSpecs
     }
 
     [Fact]
+    public void A_message_still_being_sent_on_a_slow_uplink_is_not_retransmitted()
+    {
+        // float32 split-1 features and split-2 gradients are 64 KiB each: 10.5 s on a 50 kbit/s uplink, far more than the
+        // 1 s retry timeout. One client, so no wait for the server's attention either: a retransmission would be spurious.
+        var o = Small("float32", rounds: 1, steps: 3, clients: 1) with
+        {
+            Clients = new ClientPopulationOptions { Profiles = [new ClientProfileOptions { UplinkMbps = [0.05, 0.05] }] },
+            Federation = new FederationOptions { Clients = 1, ClientsPerRound = 1, RetryTimeout = TimeSpan.FromSeconds(1), MaxRetries = 3 },
+        };
+        var r = Run(o).Rounds[0];
+        r["clients_completed"]!.GetValue<int>().Should().Be(1);
+        foreach (var kind in new[] { "transfer1_features_up", "transfer3_gradient_up" })
+            r["messages"]![kind]!.GetValue<long>().Should().Be(3, $"{kind}: one message per step, no retransmission");
+        r["round_simulated_s"]!.GetValue<double>().Should().BeGreaterThan(6 * 10.4, "six uploads of 10.5 s each, one after another");
+    }
+
+    [Fact]
     public void Loss_decreases_over_rounds()
     {
         var r = Run(Small(rounds: 3, steps: 3));

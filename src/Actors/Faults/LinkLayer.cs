@@ -220,21 +220,23 @@ internal sealed class LinkLayer
         }
         var up = p.From.Profile.UplinkBytesPerSecond;
         var down = p.To.Profile.DownlinkBytesPerSecond;
-        var bw = Math.Min(up, down);
         var latency = p.From.Profile.Latency.Ticks + p.To.Profile.Latency.Ticks;
-        var ticks = TransferTicks(size, bw);
-        var s = depart;
-        if (_system.IsVirtual && _net.ModelContention && ticks > 0)
+        if (!_system.IsVirtual || !_net.ModelContention) return depart + TransferTicks(size, Math.Min(up, down)) + latency;
+        // Each side is busy only for its own share: the sender's uplink for size/up, the receiver's downlink for
+        // size/down. The bytes stream through, so the message is in when the slower side is done. A fast server
+        // downlink thus takes slow uploads from many clients in parallel, while uploads to a slow downlink queue up.
+        var upTicks = TransferTicks(size, up);
+        var downTicks = TransferTicks(size, down);
+        var upStart = upTicks > 0 ? Math.Max(depart, p.From.UpFree) : depart;
+        var sent = upStart + upTicks;
+        if (upTicks > 0) p.From.UpFree = sent;
+        var received = sent;
+        if (downTicks > 0)
         {
-            // The transfer occupies the finite sides: the sender's uplink and the receiver's downlink.
-            var upFinite = !double.IsPositiveInfinity(up);
-            var downFinite = !double.IsPositiveInfinity(down);
-            if (upFinite) s = Math.Max(s, p.From.UpFree);
-            if (downFinite) s = Math.Max(s, p.To.DownFree);
-            if (upFinite) p.From.UpFree = s + ticks;
-            if (downFinite) p.To.DownFree = s + ticks;
+            received = Math.Max(sent, Math.Max(upStart, p.To.DownFree) + downTicks);
+            p.To.DownFree = received;
         }
-        return s + ticks + latency;
+        return received + latency;
     }
 
     /// <summary>Transfer time of <paramref name="size"/> bytes at <paramref name="bytesPerSecond"/>, in whole ticks (rounded up).</summary>

@@ -160,8 +160,15 @@ public sealed class ClientActor : ReceiveActor
         st.Attempt = 0;
         st.LastSent = msg;
         to.Tell(msg, Self);
-        Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, phase, 0), ctx.Options.Federation.RetryTimeout);
+        Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, phase, 0), RetryAfter(msg));
     }
+
+    /// <summary>
+    /// retry-timeout counted from the end of the message's own transmission on this client's uplink: a message still
+    /// being sent is not late (retransmitting it would only double the traffic on a slow link).
+    /// </summary>
+    private TimeSpan RetryAfter(Google.Protobuf.IMessage msg) =>
+        ctx.Options.Federation.RetryTimeout + TimeSpan.FromSeconds(msg.CalculateSize() / Math.Max(1, spec.UplinkBytesPerSecond));
 
     private void OnRetry(Retry r)
     {
@@ -180,7 +187,7 @@ public sealed class ClientActor : ReceiveActor
             case ClientUpdate u: u.Attempt = (uint)st.Attempt; break;
         }
         (st.Phase == Phase.AwaitAck ? ctx.Aggregator : ctx.Server).Tell(st.LastSent!, Self);
-        Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, st.Phase, st.Attempt), ctx.Options.Federation.RetryTimeout);
+        Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, st.Phase, st.Attempt), RetryAfter(st.LastSent!));
     }
 
     private void OnServerTables(FeatureTables t)

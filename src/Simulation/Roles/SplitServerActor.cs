@@ -68,6 +68,24 @@ public sealed class SplitServerActor : ReceiveActor
 
     private sealed record PendingTimeout(string Client, uint Round, uint Step);
 
+    private Dictionary<string, ClientSpec>? specs;
+
+    /// <summary>
+    /// How long the server keeps a client's half-done step: every retransmission the client may make (retry-timeout each),
+    /// plus the time its own link needs for the reply [2] and for each attempt of its gradient [3] (float32 at most),
+    /// so a slow link is never mistaken for a departed client.
+    /// </summary>
+    private TimeSpan PendingFor(string client, Google.Protobuf.IMessage reply, long gradientValues)
+    {
+        var f = ctx.Options.Federation;
+        var wait = f.RetryTimeout * (f.MaxRetries + 2);
+        specs ??= ctx.Clients.ToDictionary(c => c.Id, StringComparer.Ordinal);
+        if (!specs.TryGetValue(client, out var spec)) return wait;
+        var down = reply.CalculateSize() / Math.Max(1, spec.DownlinkBytesPerSecond);
+        var up = gradientValues * 4.0 / Math.Max(1, spec.UplinkBytesPerSecond);
+        return wait + TimeSpan.FromSeconds(down + (f.MaxRetries + 1) * up);
+    }
+
     public SplitServerActor(SimulationContext ctx)
     {
         this.ctx = ctx;
@@ -218,8 +236,7 @@ public sealed class SplitServerActor : ReceiveActor
         var size = (long)Math.Sqrt(pixels / batch);
         Charge(BodyMacs(batch, size), t0);
         from.Tell(reply, Self);
-        var f = ctx.Options.Federation;
-        Context.Timers.StartSingleTimer(("pending", m.Client), new PendingTimeout(m.Client, m.Round, m.Step), f.RetryTimeout * (f.MaxRetries + 2));
+        Context.Timers.StartSingleTimer(("pending", m.Client), new PendingTimeout(m.Client, m.Round, m.Step), PendingFor(m.Client, reply, enc.DataPath.numel()));
     }
 
     /// <summary>Transfer [3]: backpropagate ∂L/∂f̂2 and the server's rate terms, step, send ∂L/∂f̂1 ([4]).</summary>
