@@ -6,7 +6,11 @@ namespace CoFUsfl.Simulation.Metrics;
 
 /// <summary>Everything known at the end of a round: outcome, server statistics, times, and the global model's two halves.</summary>
 public sealed record RoundRecord(uint Round, RoundResult Result, ServerStats Server, TimeSpan SimulatedTime, TimeSpan SimulatedRoundTime,
-    TimeSpan WallRoundTime, ParameterSet ServerParameters, ParameterSet ClientParameters);
+    TimeSpan WallRoundTime, ParameterSet ServerParameters, ParameterSet ClientParameters)
+{
+    /// <summary>The split server's optimizer state, present when a checkpoint is due this round (see <see cref="RunRecorder.CheckpointDue"/>).</summary>
+    public ParameterSet? ServerOptimizer { get; init; }
+}
 
 /// <summary>The coordinator's outlet: recording, evaluation, checkpoints and progress display live behind it.</summary>
 public interface IRoundObserver

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CoFUsfl.Actors;
 using CoFUsfl.Models.Codecs;
 using CoFUsfl.Models.Evaluation;
+using CoFUsfl.Simulation.Configuration;
 using CoFUsfl.Simulation.Runner;
 using CoFUsfl.Simulation.Strategies;
 using CoFUsfl.Torch;
@@ -121,7 +122,7 @@ public sealed class RunRecorder : IRoundObserver
             catch (ArithmeticException e) { Diverged(r, line, $"evaluating the global model on {o.Evaluation.Dataset} failed: {e.Message}"); }
             line["eval"] = lastEval.ToJson(includeImages: false);
         }
-        var ckptDue = r.Round == o.Run.Rounds || (o.Run.CheckpointEvery > 0 && r.Round % o.Run.CheckpointEvery == 0);
+        var ckptDue = CheckpointDue(o, r.Round);
         if (ckptDue) SaveCheckpoint(r);
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         rounds.Add(line);
@@ -133,6 +134,10 @@ public sealed class RunRecorder : IRoundObserver
     }
 
     public void Finished() => Done.TrySetResult();
+
+    /// <summary>Whether round <paramref name="round"/> writes a checkpoint (the last round, and every <c>run.checkpoint-every</c>).</summary>
+    public static bool CheckpointDue(SimulationOptions o, uint round) =>
+        round == o.Run.Rounds || (o.Run.CheckpointEvery > 0 && round % o.Run.CheckpointEvery == 0);
 
     /// <summary>Records the round (marked <c>diverged</c>) and stops the run: a non-finite model cannot recover.</summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
@@ -183,6 +188,15 @@ public sealed class RunRecorder : IRoundObserver
         };
         Safetensors.Save(Path.Combine(ckdir, $"round-{r.Round:D4}.safetensors"), all, meta);
         Safetensors.Save(Path.Combine(ckdir, "latest.safetensors"), all, meta);
+        // The server's optimizer state beside the weights, so --resume continues exactly where the run stopped.
+        var optimizerPath = Path.Combine(ckdir, "latest.optimizer.safetensors");
+        if (r.ServerOptimizer is { } opt)
+        {
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var n in opt.Names) state[n] = torch.from_array(opt[n].Values, opt[n].Shape);
+            Safetensors.Save(optimizerPath, state, meta);
+        }
+        else File.Delete(optimizerPath);   // never leave an optimizer state that belongs to another round
         // The codec alone (CompressAI names), usable by `cofusfl codec compress/decompress/eval`.
         using var codec = AssembleCodec(r.ServerParameters, r.ClientParameters);
         Safetensors.Save(Path.Combine(dir, "codec.safetensors"), codec.state_dict(), meta);

@@ -72,9 +72,9 @@ public sealed class CoordinatorActor : ReceiveActor
         else ctx.Aggregator.Tell(new StateRequest { Round = round }, Self);
     }
 
-    private static StateRequest StateRequestFor(RoundResult r)
+    private StateRequest StateRequestFor(RoundResult r)
     {
-        var q = new StateRequest { Round = r.Round };
+        var q = new StateRequest { Round = r.Round, OptimizerState = RunRecorder.CheckpointDue(ctx.Options, r.Round) };
         q.Clients.AddRange(r.Completed);
         q.Samples.AddRange(r.CompletedSamples);
         return q;
@@ -100,7 +100,10 @@ public sealed class CoordinatorActor : ReceiveActor
         var server = ParameterSet.FromMessages(serverState.Parameters, "server state");
         var clients = ParameterSet.FromMessages(s.Parameters, "aggregator state");
         var record = new RoundRecord(round, result, serverState.ServerStats ?? new ServerStats(),
-            Context.Now, Context.Now - roundStartSim, Stopwatch.GetElapsedTime(roundStartWall), server, clients);
+            Context.Now, Context.Now - roundStartSim, Stopwatch.GetElapsedTime(roundStartWall), server, clients)
+        {
+            ServerOptimizer = serverState.Optimizer.Count > 0 ? ParameterSet.FromMessages(serverState.Optimizer, "server optimizer state") : null,
+        };
         Context.Timers.Cancel("watch");
         bool more;
         try { more = observer.RoundCompleted(record, Context.System); }

@@ -22,7 +22,7 @@ public sealed class SplitServerActor : ReceiveActor
     private readonly bool sflv1;
     private readonly ServerModel global;
     private readonly Adam globalOptimizer, globalAux;
-    private readonly Generator noise;
+    private Generator noise;
     private readonly Dictionary<string, Body> copies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
@@ -104,6 +104,7 @@ public sealed class SplitServerActor : ReceiveActor
         Configure(global, noise);
         globalOptimizer = MainOptimizer(global);
         globalAux = new Adam(global.aux_parameters(), o.Training.AuxLr);
+        if (ctx.ServerOptimizerCheckpoint is { } saved) LoadOptimizers(saved);
         gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")));
         Receive<RoundPlan>(OnRoundPlan);
         Receive<FeatureTables>(OnClientTables);
@@ -145,6 +146,14 @@ public sealed class SplitServerActor : ReceiveActor
         if (plan is not null && p.Round <= plan.Round) return;
         EndRound();
         plan = p;
+        // The global body's noise stream restarts from (seed, round) every round, so a resumed run draws what an
+        // uninterrupted one would.
+        if (!sflv1)
+        {
+            noise.Dispose();
+            noise = new Generator(ctx.DeriveSeed("server-noise", p.Round), ctx.Device);
+            Configure(global, noise);
+        }
         stats.Clear();
         statsRound = p.Round;
         if (global.Feature2 is not null)
@@ -344,6 +353,7 @@ public sealed class SplitServerActor : ReceiveActor
         }
         EndRound();
         ctx.ServerCheckpoint = ParameterSet.FromModule(global.named_parameters());
+        ctx.ServerOptimizerCheckpoint = OptimizerState();
     }
 
     private void EndRound()
@@ -387,7 +397,48 @@ public sealed class SplitServerActor : ReceiveActor
         s.Steps = (uint)steps;
         var state = new ModelState { Round = r.Round, ServerStats = s };
         state.Parameters.AddRange(ParameterSet.FromModule(global.named_parameters()).ToMessages());
+        if (r.OptimizerState) state.Optimizer.AddRange(OptimizerState().ToMessages());
         Sender!.Tell(state, Self);
+    }
+
+    /// <summary>The global optimizers' state (<c>main.…</c>, <c>aux.…</c>; step counts as float32, exact below 2^24).</summary>
+    private ParameterSet OptimizerState()
+    {
+        var set = new ParameterSet();
+        foreach (var (prefix, opt) in new[] { ("main.", globalOptimizer), ("aux.", globalAux) })
+            foreach (var (name, t) in opt.state_dict())
+            {
+                using var f = t.@float().cpu();
+                set.Set(prefix + name, t.shape, f.data<float>());
+                if (name == "step") t.Dispose();
+            }
+        return set;
+    }
+
+    private void LoadOptimizers(ParameterSet saved)
+    {
+        foreach (var (prefix, opt) in new[] { ("main.", globalOptimizer), ("aux.", globalAux) })
+        {
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            try
+            {
+                foreach (var name in saved.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+                {
+                    var (shape, values) = saved[name];
+                    state[name[prefix.Length..]] = torch.from_array(values, shape).DetachFromDisposeScope();
+                }
+                if (state.TryGetValue("step", out var step))
+                {
+                    state["step"] = step.to(ScalarType.Int64).DetachFromDisposeScope();
+                    step.Dispose();
+                }
+                opt.load_state_dict(state);
+            }
+            finally
+            {
+                foreach (var t in state.Values) t.Dispose();
+            }
+        }
     }
 
     private long BodyMacs(long batch, long size)

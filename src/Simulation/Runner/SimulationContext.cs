@@ -47,6 +47,8 @@ public sealed class SimulationContext
     /// server or aggregator restarts from here (its checkpoint) instead of from the initial weights.
     /// </summary>
     public ParameterSet? ServerCheckpoint { get; set; }
+    /// <summary>The split server's optimizer state (Adam moments and steps) that goes with <see cref="ServerCheckpoint"/>.</summary>
+    public ParameterSet? ServerOptimizerCheckpoint { get; set; }
     public ParameterSet? AggregatorCheckpoint { get; set; }
     public Protocol.RoundPlan? CurrentPlan { get; set; }
 

@@ -163,7 +163,27 @@ public static class SimulationRunner
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
-        return uint.Parse(meta.GetValueOrDefault("round") ?? throw new InvalidDataException($"{path}: no round in its metadata"), System.Globalization.CultureInfo.InvariantCulture) + 1;
+        var round = meta.GetValueOrDefault("round") ?? throw new InvalidDataException($"{path}: no round in its metadata");
+        // The server's optimizer state of the same round (absent in checkpoints of older versions: Adam then restarts).
+        var optimizerPath = Path.Combine(runDir, "checkpoints", "latest.optimizer.safetensors");
+        if (File.Exists(optimizerPath))
+        {
+            var optimizerMeta = new Dictionary<string, string>();
+            var state = Safetensors.Load(optimizerPath, optimizerMeta);
+            try
+            {
+                if (optimizerMeta.GetValueOrDefault("round") != round)
+                    throw new InvalidDataException($"--resume: {optimizerPath} is of round {optimizerMeta.GetValueOrDefault("round") ?? "?"}, the weights of round {round}");
+                var set = new ParameterSet();
+                foreach (var (name, t) in state) set.Set(name, t.shape, t.@float().data<float>());
+                ctx.ServerOptimizerCheckpoint = set;
+            }
+            finally
+            {
+                foreach (var t in state.Values) t.Dispose();
+            }
+        }
+        return uint.Parse(round, System.Globalization.CultureInfo.InvariantCulture) + 1;
     }
 
     /// <summary>The actor system of a run: clock, seed, links of every client and the server, faults, event log (null <paramref name="runDir"/>: none).</summary>
