@@ -10,7 +10,7 @@ namespace CoFUsfl.Simulation.Tests;
 public class PrivacyAndAccountingSpecs
 {
     private static readonly HashSet<string> ClientMessages =
-        ["SplitFeatures", "SplitGradient", "ClientUpdate", "FeatureTables", "TablesRequest"];
+        ["SplitFeatures", "SplitGradient", "ClientUpdate", "FeatureTables", "TablesRequest", "GlobalModelAck"];
 
     private static (RunOutcome Outcome, List<JsonObject> Events) RunWithEventLog()
     {

@@ -77,6 +77,10 @@ public class SimulationSpecs
         foreach (var kind in new[] { "transfer1_features_up", "transfer3_gradient_up" })
             r["messages"]![kind]!.GetValue<long>().Should().Be(3, $"{kind}: one message per step, no retransmission");
         r["round_simulated_s"]!.GetValue<double>().Should().BeGreaterThan(6 * 10.4, "six uploads of 10.5 s each, one after another");
+        // The coordinator repeats the plan every retry-timeout while the round runs; the client acknowledged its
+        // global model, so the aggregator does not send it again.
+        r["messages"]!["GlobalModel aggregator->client"]!.GetValue<long>().Should().Be(1);
+        r["messages"]!["GlobalModelAck client->aggregator"]!.GetValue<long>().Should().Be(1);
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed class AggregatorActor : ReceiveActor
     private int keep;
     private readonly Dictionary<string, (ParameterSet Set, long Samples, StepStats Stats)> updates = new(StringComparer.Ordinal);
     private readonly List<string> arrival = [];
+    // Clients that acknowledged this round's global model: a repeated plan does not send it to them again.
+    private readonly HashSet<string> modelReceived = new(StringComparer.Ordinal);
     private readonly HashSet<(uint, string)> late = [], rejected = [];
     private bool closed = true;
     private RoundResult? lastResult;
@@ -33,6 +35,7 @@ public sealed class AggregatorActor : ReceiveActor
         globalModel = ctx.AggregatorCheckpoint ?? InitialClientParameters(ctx);
         Receive<RoundPlan>(OnRoundPlan);
         Receive<ClientUpdate>(OnUpdate);
+        Receive<GlobalModelAck>(a => { if (plan is not null && a.Round == plan.Round) modelReceived.Add(a.Client); });
         Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
         Receive<StateRequest>(r =>
         {
@@ -71,7 +74,7 @@ public sealed class AggregatorActor : ReceiveActor
                 ctx.Server.Tell(lastEnd!, Self);
             }
             else if (!closed)
-                foreach (var c in p.Clients.Where(c => !updates.ContainsKey(c))) SendGlobalModel(p, c, first: false);
+                foreach (var c in p.Clients.Where(c => !updates.ContainsKey(c) && !modelReceived.Contains(c))) SendGlobalModel(p, c, first: false);
             return;
         }
         if (plan is not null && p.Round < plan.Round) return;
@@ -79,6 +82,7 @@ public sealed class AggregatorActor : ReceiveActor
         keep = Math.Min(ctx.Options.Federation.ClientsPerRound, p.Clients.Count);
         updates.Clear();
         arrival.Clear();
+        modelReceived.Clear();
         closed = false;
         foreach (var c in p.Clients) SendGlobalModel(p, c, participated.Add(c));
         Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), TimeSpan.FromMilliseconds(p.DeadlineMs));

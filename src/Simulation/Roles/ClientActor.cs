@@ -85,6 +85,7 @@ public sealed class ClientActor : ReceiveActor
 
     private void OnGlobalModel(GlobalModel m)
     {
+        Sender?.Tell(new GlobalModelAck { Round = m.Round, Client = spec.Id }, Self);
         if (m.Round <= lastRound) return; // a duplicate, or an old round: each round is trained at most once
         lastRound = m.Round;
         Abandon();
