@@ -40,7 +40,7 @@ public static class CodecCommand
     {
         var file = new Argument<string>("config") { Description = "HOCON configuration (cofusfl.model, cofusfl.data, cofusfl.loss, cofusfl.codec-training)." };
         var defines = CliConfig.DefineOption();
-        var c = new Command("train", "Single-machine training: λ·255²·MSE + bpp, separate aux optimizer, safetensors checkpoints.") { file, defines };
+        var c = new Command("train", "Single-machine training: λ·255²·MSE + bpp, separate aux optimizer, safetensors checkpoints; with codec-training.teacher, distillation from a trained codec.") { file, defines };
         c.SetAction(r =>
         {
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
@@ -49,6 +49,11 @@ public static class CodecCommand
             try { images = TrainingImageSet.Load(o.Data.Root, o.Data.Train); }
             catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException) { throw new CliException($"error: {e.Message}"); }
             var t = o.CodecTraining;
+            if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
+                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
+            using var teacher = t.Teacher.Length == 0 ? null
+                : File.Exists(t.Teacher) ? LoadModel(t.Teacher)
+                : throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.teacher = \"{t.Teacher}\": no such file ({Path.GetFullPath(t.Teacher)})");
             Directory.CreateDirectory(t.Out);
             var logPath = Path.Combine(t.Out, "train.jsonl");
             File.WriteAllText(logPath, "");
@@ -56,13 +61,13 @@ public static class CodecCommand
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(p =>
                 {
-                    var task = p.AddTask($"training {o.Model.Name}", maxValue: t.Steps);
+                    var task = p.AddTask(teacher is null ? $"training {o.Model.Name}" : $"distilling {teacher.Name} N={teacher.N} → {o.Model.Name} N={o.Model.N}", maxValue: t.Steps);
                     model = CodecTrainer.Train(o, t, images, s =>
                     {
                         File.AppendAllText(logPath, CodecTrainer.ToJson(s).ToJsonString() + "\n");
                         task.Value = s.Step;
                         task.Description = $"step {s.Step}: loss {s.Loss:F3}, PSNR {s.Psnr:F2} dB, {s.Bpp:F3} bpp";
-                    });
+                    }, teacher: teacher);
                     task.Value = t.Steps;
                 });
             model!.Dispose();

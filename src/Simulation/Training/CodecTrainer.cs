@@ -18,6 +18,10 @@ public sealed record CodecTrainingOptions
     public int LogEvery { get; init; } = 50;
     public int CheckpointEvery { get; init; } = 500;
     public string Out { get; init; } = "runs/codec";
+    /// <summary>Teacher codec checkpoint for distillation; empty = plain training.</summary>
+    public string Teacher { get; init; } = "";
+    /// <summary>α: the distortion term is (1 − α)·MSE(x̂, x) + α·MSE(x̂, x̂_teacher).</summary>
+    public double DistillWeight { get; init; } = 0.5;
 }
 
 /// <summary>
@@ -26,10 +30,13 @@ public sealed record CodecTrainingOptions
 /// </summary>
 public static class CodecTrainer
 {
-    public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs);
+    /// <param name="TeacherMse">MSE between the student's and the teacher's reconstructions (distillation only).</param>
+    public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs, double? TeacherMse = null);
 
+    /// <param name="teacher">Distillation (Hinton-style, on reconstructions): a trained codec in eval mode whose x̂ the student
+    /// also matches, weighted by <see cref="CodecTrainingOptions.DistillWeight"/>. It may be larger (N, M) or another model.</param>
     public static CompressionModel Train(SimulationOptions o, CodecTrainingOptions t, ITrainingImages images, Action<StepLog>? log = null,
-        CompressionModel? start = null)
+        CompressionModel? start = null, CompressionModel? teacher = null)
     {
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
         var device = Device.Parse(o.Torch.Device);
@@ -40,6 +47,12 @@ public static class CodecTrainer
         model.NoiseGenerator = noise;
         model.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
         model.train();
+        if (teacher is not null)
+        {
+            teacher.to(device);
+            teacher.eval();
+        }
+        var alpha = teacher is null ? 0 : t.DistillWeight;
         using var opt = new Adam(model.main_parameters(), t.Lr);
         using var aux = new Adam(model.aux_parameters(), t.AuxLr);
         var rng = new Random(unchecked((int)o.Seed));
@@ -55,7 +68,16 @@ public static class CodecTrainer
             var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
             var bits = r.Likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
             var mse = F.mse_loss(r.XHat, x);
-            var loss = mse * (o.Loss.Lambda * 255 * 255) + bits / pixels;
+            Tensor? teacherMse = null;
+            var distortion = mse;
+            if (teacher is not null)
+            {
+                Tensor target;
+                using (torch.no_grad()) target = teacher.forward(x).XHat.clamp(0, 1);
+                teacherMse = F.mse_loss(r.XHat, target);
+                distortion = mse * (1 - alpha) + teacherMse * alpha;
+            }
+            var loss = distortion * (o.Loss.Lambda * 255 * 255) + bits / pixels;
             opt.zero_grad();
             loss.backward();
             if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(model.main_parameters(), o.Training.ClipGradNorm);
@@ -68,7 +90,7 @@ public static class CodecTrainer
             {
                 var m = mse.item();
                 log(new StepLog(step, loss.item(), m, 10 * Math.Log10(1 / Math.Max(m, 1e-12)), bits.item() / pixels, auxLoss.item(),
-                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
+                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds, teacherMse?.item()));
             }
             if ((t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) || step == t.Steps) Save(model, Path.Combine(t.Out, "codec.safetensors"), step);
         }
@@ -109,8 +131,13 @@ public static class CodecTrainer
         }
     }
 
-    public static JsonObject ToJson(StepLog s) => new()
+    public static JsonObject ToJson(StepLog s)
     {
-        ["step"] = s.Step, ["loss"] = s.Loss, ["mse"] = s.Mse, ["psnr"] = s.Psnr, ["bpp"] = s.Bpp, ["aux_loss"] = s.AuxLoss, ["step_ms"] = s.StepMs,
-    };
+        var j = new JsonObject
+        {
+            ["step"] = s.Step, ["loss"] = s.Loss, ["mse"] = s.Mse, ["psnr"] = s.Psnr, ["bpp"] = s.Bpp, ["aux_loss"] = s.AuxLoss, ["step_ms"] = s.StepMs,
+        };
+        if (s.TeacherMse is { } tm) j["teacher_mse"] = tm;
+        return j;
+    }
 }

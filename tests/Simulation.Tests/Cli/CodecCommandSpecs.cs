@@ -44,6 +44,33 @@ public class CodecCommandSpecs(TrainedCodecFixture codec) : IClassFixture<Traine
     }
 
     [Fact]
+    public void Codec_train_with_a_teacher_distills_a_smaller_student_and_logs_its_distance_to_the_teacher()
+    {
+        codec.Train.ShouldSucceed();
+        var outDir = _dir["student"];
+        var config = _dir.Write("student.conf", TinyConfig.Codec(outDir, steps: 10) +
+            $"\ncofusfl.model {{ n = 4, m = 8 }}\ncofusfl.codec-training {{ teacher = \"{codec.Model}\", distill-weight = 0.75 }}\n");
+        var r = Cli("codec", "train", config).ShouldSucceed();
+        r.Stdout.Trim().Split('\n')[^1].Should().Be(Path.Combine(outDir, "codec.safetensors"));
+        var log = File.ReadAllLines(Path.Combine(outDir, "train.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        log.Should().NotBeEmpty().And.OnlyContain(l => l["teacher_mse"] != null && l["teacher_mse"]!.GetValue<double>() >= 0);
+        var student = CoFUsfl.Simulation.Training.CodecTrainer.Load(Path.Combine(outDir, "codec.safetensors"));
+        using (student) student.N.Should().Be(4, "the student has its own (smaller) size");
+        // Plain training logs no teacher term.
+        File.ReadAllLines(Path.Combine(codec.OutDir, "train.jsonl")).Should().OnlyContain(l => !l.Contains("teacher_mse"));
+    }
+
+    [Fact]
+    public void Codec_train_names_a_missing_teacher_and_a_bad_distill_weight()
+    {
+        var missing = _dir["no-teacher.safetensors"];
+        Cli("codec", "train", _dir.Write("a.conf", TinyConfig.Codec(_dir["a"], steps: 1) + $"\ncofusfl.codec-training.teacher = \"{missing}\"\n"))
+            .ShouldFailClearly("cofusfl.codec-training.teacher", missing, "no such file");
+        Cli("codec", "train", _dir.Write("b.conf", TinyConfig.Codec(_dir["b"], steps: 1) + "\ncofusfl.codec-training.distill-weight = 1.5\n"))
+            .ShouldFailClearly("cofusfl.codec-training.distill-weight = 1.5", "between 0 and 1");
+    }
+
+    [Fact]
     public void Compress_then_decompress_gives_the_image_size_the_bytes_and_the_PSNR_that_eval_reports()
     {
         codec.Train.ShouldSucceed();
