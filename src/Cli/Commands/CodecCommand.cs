@@ -51,6 +51,10 @@ public static class CodecCommand
             var t = o.CodecTraining;
             if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
                 throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
+            if (t.ClassifyWeight < 0 || !double.IsFinite(t.ClassifyWeight))
+                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: 0 (off) or more");
+            if (t.ClassifyWeight > 0 && o.Data.Train.Count < 2)
+                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns each image's training folder and needs at least 2 folders in cofusfl.data.train (has {o.Data.Train.Count})");
             using var teacher = t.Teacher.Length == 0 ? null
                 : File.Exists(t.Teacher) ? LoadModel(t.Teacher)
                 : throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.teacher = \"{t.Teacher}\": no such file ({Path.GetFullPath(t.Teacher)})");
@@ -58,6 +62,7 @@ public static class CodecCommand
             var logPath = Path.Combine(t.Out, "train.jsonl");
             File.WriteAllText(logPath, "");
             CompressionModel? model = null;
+            ClassifierResult? classifier = null;
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(p =>
                 {
@@ -67,10 +72,24 @@ public static class CodecCommand
                         File.AppendAllText(logPath, CodecTrainer.ToJson(s).ToJsonString() + "\n");
                         task.Value = s.Step;
                         task.Description = $"step {s.Step}: loss {s.Loss:F3}, PSNR {s.Psnr:F2} dB, {s.Bpp:F3} bpp";
-                    }, teacher: teacher);
+                    }, teacher: teacher, classified: c => classifier = c);
                     task.Value = t.Steps;
                 });
             model!.Dispose();
+            if (classifier is not null)
+            {
+                using var head = classifier.Head;
+                var meta = new Dictionary<string, string>
+                {
+                    ["classes"] = string.Join(",", o.Data.Train), ["latent_channels"] = o.Model.M.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["val_accuracy"] = classifier.ValAccuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                    ["val_images"] = classifier.ValImages.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+                Safetensors.Save(Path.Combine(t.Out, "classifier.safetensors"), head.state_dict(), meta);
+                var line = new System.Text.Json.Nodes.JsonObject { ["val_accuracy"] = classifier.ValAccuracy, ["val_images"] = classifier.ValImages, ["classes"] = o.Data.Train.Count };
+                File.AppendAllText(logPath, line.ToJsonString() + "\n");
+                Console.WriteLine($"classification of the training folder from ŷ: accuracy {100 * classifier.ValAccuracy:F1}% on {classifier.ValImages} held-out images ({o.Data.Train.Count} classes, chance {100.0 / o.Data.Train.Count:F1}%)");
+            }
             Console.WriteLine(Path.Combine(t.Out, "codec.safetensors"));
             return 0;
         });

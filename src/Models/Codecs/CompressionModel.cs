@@ -7,7 +7,11 @@ namespace CoFUsfl.Models.Codecs;
 #pragma warning disable CS8981, IDE1006
 
 /// <summary>x̂ and the likelihoods of each latent ("y", and "z" for hyperprior models).</summary>
-public sealed record ForwardResult(Tensor XHat, IReadOnlyDictionary<string, Tensor> Likelihoods);
+public sealed record ForwardResult(Tensor XHat, IReadOnlyDictionary<string, Tensor> Likelihoods)
+{
+    /// <summary>ŷ, the quantized (training: noisy) latent g_s decodes: what a task head on the decoder side sees.</summary>
+    public Tensor? YHat { get; init; }
+}
 
 /// <summary>The output of the entropy stage between g_a and g_s: ŷ and the latents' likelihoods.</summary>
 public sealed record LatentResult(Tensor YHat, IReadOnlyDictionary<string, Tensor> Likelihoods);
@@ -58,7 +62,7 @@ public abstract class CompressionModel : Module
     {
         var y = g_a.forward(x);
         var latent = latent_forward(y);
-        return new ForwardResult(g_s.forward(latent.YHat), latent.Likelihoods);
+        return new ForwardResult(g_s.forward(latent.YHat), latent.Likelihoods) { YHat = latent.YHat };
     }
 
     /// <summary>Sum of the entropy bottlenecks' quantile losses (optimized by the separate aux optimizer).</summary>

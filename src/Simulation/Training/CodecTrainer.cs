@@ -21,8 +21,13 @@ public sealed record CodecTrainingOptions
     /// <summary>Teacher codec checkpoint for distillation; empty = plain training.</summary>
     public string Teacher { get; init; } = "";
     /// <summary>α: the distortion term is (1 − α)·MSE(x̂, x) + α·MSE(x̂, x̂_teacher).</summary>
-    public double DistillWeight { get; init; } = 0.5;
+    public double DistillWeight { get; init; } = 0.5;    /// <summary>γ of joint compression + classification: a <see cref="LatentClassifier"/> on ŷ learns each image's domain
+    /// (its training folder) with loss γ·cross-entropy added; 0 = off. Every 8th image of each domain is held out to measure accuracy.</summary>
+    public double ClassifyWeight { get; init; }
 }
+
+/// <summary>The task head of joint compression + classification and its accuracy on the held-out images.</summary>
+public sealed record ClassifierResult(LatentClassifier Head, double ValAccuracy, int ValImages, IReadOnlyList<int> ValImageIndexes);
 
 /// <summary>
 /// CompressAI's training recipe: L = λ·255²·MSE + bpp (estimated from the likelihoods), Adam on the main parameters,
@@ -31,13 +36,17 @@ public sealed record CodecTrainingOptions
 public static class CodecTrainer
 {
     /// <param name="TeacherMse">MSE between the student's and the teacher's reconstructions (distillation only).</param>
-    public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs, double? TeacherMse = null);
+    /// <param name="Accuracy">Training-batch accuracy of the classifier (joint classification only).</param>
+    public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs, double? TeacherMse = null,
+        double? CrossEntropy = null, double? Accuracy = null);
 
     /// <param name="teacher">Distillation (Hinton-style, on reconstructions): a trained codec in eval mode whose x̂ the student
     /// also matches, weighted by <see cref="CodecTrainingOptions.DistillWeight"/>. It may be larger (N, M) or another model.</param>
     public static CompressionModel Train(SimulationOptions o, CodecTrainingOptions t, ITrainingImages images, Action<StepLog>? log = null,
-        CompressionModel? start = null, CompressionModel? teacher = null)
+        CompressionModel? start = null, CompressionModel? teacher = null, Action<ClassifierResult>? classified = null)
     {
+        if (t.ClassifyWeight > 0 && images.Domains.Count < 2)
+            throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns the training folder of each image and needs at least 2 folders in cofusfl.data.train (has {images.Domains.Count})");
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
         var device = Device.Parse(o.Torch.Device);
         using var g = new Generator((ulong)o.Seed);
@@ -53,10 +62,28 @@ public static class CodecTrainer
             teacher.eval();
         }
         var alpha = teacher is null ? 0 : t.DistillWeight;
-        using var opt = new Adam(model.main_parameters(), t.Lr);
+        // Joint classification: labels are domains (training folders); every 8th image of each is held out.
+        LatentClassifier? head = null;
+        var labelOf = new Dictionary<int, int>();
+        var held = new List<int>();
+        if (t.ClassifyWeight > 0)
+        {
+            for (var d = 0; d < images.Domains.Count; d++)
+                for (var i = 0; i < images.Domains[d].Length; i++)
+                {
+                    labelOf[images.Domains[d][i]] = d;
+                    if (i % 8 == 7) held.Add(images.Domains[d][i]);
+                }
+            head = new LatentClassifier(model.M, images.Domains.Count, g: g);
+            head.to(device);
+            head.train();
+        }
+        var mainParameters = head is null ? model.main_parameters() : model.main_parameters().Concat(head.parameters_()).ToList();
+        using var opt = new Adam(mainParameters, t.Lr);
         using var aux = new Adam(model.aux_parameters(), t.AuxLr);
         var rng = new Random(unchecked((int)o.Seed));
-        var all = images.Domains.SelectMany(d => d).ToArray();
+        var heldSet = held.ToHashSet();
+        var all = images.Domains.SelectMany(d => d).Where(i => !heldSet.Contains(i)).ToArray();
         Directory.CreateDirectory(t.Out);
         for (var step = 1; step <= t.Steps; step++)
         {
@@ -78,9 +105,18 @@ public static class CodecTrainer
                 distortion = mse * (1 - alpha) + teacherMse * alpha;
             }
             var loss = distortion * (o.Loss.Lambda * 255 * 255) + bits / pixels;
+            Tensor? ce = null, correct = null;
+            if (head is not null)
+            {
+                var labels = torch.from_array(picks.Select(i => (long)labelOf[i]).ToArray(), picks.Count).to(device);
+                var logits = head.forward(r.YHat!);
+                ce = F.cross_entropy(logits, labels);
+                correct = logits.argmax(1).eq(labels).@float().mean();
+                loss = loss + ce * t.ClassifyWeight;
+            }
             opt.zero_grad();
             loss.backward();
-            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(model.main_parameters(), o.Training.ClipGradNorm);
+            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(mainParameters, o.Training.ClipGradNorm);
             opt.step();
             aux.zero_grad();
             var auxLoss = model.aux_loss();
@@ -90,7 +126,7 @@ public static class CodecTrainer
             {
                 var m = mse.item();
                 log(new StepLog(step, loss.item(), m, 10 * Math.Log10(1 / Math.Max(m, 1e-12)), bits.item() / pixels, auxLoss.item(),
-                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds, teacherMse?.item()));
+                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds, teacherMse?.item(), ce?.item(), correct?.item()));
             }
             if ((t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) || step == t.Steps) Save(model, Path.Combine(t.Out, "codec.safetensors"), step);
         }
@@ -98,6 +134,21 @@ public static class CodecTrainer
         model.NoiseGenerator = null;
         model.eval();
         model.update();
+        if (head is not null)
+        {
+            head.eval();
+            var hits = 0;
+            var valRng = new Random(unchecked((int)o.Seed) + 7);
+            using (torch.no_grad())
+                foreach (var i in held)
+                {
+                    using var scope = DisposeScope.Open();
+                    var x = images.Batch([i], o.Data.Crop, valRng).to(device);
+                    if (head.forward(model.forward(x).YHat!).argmax(1).item() == labelOf[i]) hits++;
+                }
+            if (classified is null) head.Dispose();
+            else classified(new ClassifierResult(head, held.Count == 0 ? double.NaN : (double)hits / held.Count, held.Count, held));
+        }
         return model;
     }
 
@@ -138,6 +189,8 @@ public static class CodecTrainer
             ["step"] = s.Step, ["loss"] = s.Loss, ["mse"] = s.Mse, ["psnr"] = s.Psnr, ["bpp"] = s.Bpp, ["aux_loss"] = s.AuxLoss, ["step_ms"] = s.StepMs,
         };
         if (s.TeacherMse is { } tm) j["teacher_mse"] = tm;
+        if (s.CrossEntropy is { } c) j["cross_entropy"] = c;
+        if (s.Accuracy is { } a) j["accuracy"] = a;
         return j;
     }
 }

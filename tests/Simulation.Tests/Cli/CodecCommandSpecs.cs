@@ -71,6 +71,22 @@ public class CodecCommandSpecs(TrainedCodecFixture codec) : IClassFixture<Traine
     }
 
     [Fact]
+    public void Codec_train_with_classify_weight_trains_a_domain_classifier_on_the_latent_and_reports_held_out_accuracy()
+    {
+        var outDir = _dir["joint"];
+        var config = _dir.Write("joint.conf", TinyConfig.Codec(outDir, steps: 10) +
+            "\ncofusfl.data.train = [\"bsds500/train\", \"urban100\"]\ncofusfl.codec-training.classify-weight = 1\n");
+        var r = Cli("codec", "train", config).ShouldSucceed();
+        r.Stdout.Should().Contain("held-out images (2 classes, chance 50.0%)");
+        var last = JsonNode.Parse(File.ReadAllLines(Path.Combine(outDir, "train.jsonl"))[^1])!;
+        last["val_images"]!.GetValue<int>().Should().Be(25 + 12, "every 8th of 200 bsds500 and 100 urban100 images");
+        last["val_accuracy"]!.GetValue<double>().Should().BeInRange(0, 1);
+        File.Exists(Path.Combine(outDir, "classifier.safetensors")).Should().BeTrue();
+        Cli("codec", "train", _dir.Write("one.conf", TinyConfig.Codec(_dir["one"], steps: 1) + "\ncofusfl.codec-training.classify-weight = 1\n"))
+            .ShouldFailClearly("cofusfl.codec-training.classify-weight = 1", "at least 2 folders");
+    }
+
+    [Fact]
     public void Compress_then_decompress_gives_the_image_size_the_bytes_and_the_PSNR_that_eval_reports()
     {
         codec.Train.ShouldSucceed();
