@@ -10,7 +10,7 @@ namespace CoFUsfl.Simulation.Tests;
 public class PrivacyAndAccountingSpecs
 {
     private static readonly HashSet<string> ClientMessages =
-        ["SplitFeatures", "SplitGradient", "ClientUpdate", "FeatureTables", "TablesRequest", "GlobalModelAck"];
+        ["SplitFeatures", "SplitGradient", "ClientUpdate", "FeatureTables", "TablesRequest", "GlobalModelAck", "RoundAbandoned"];
 
     private static (RunOutcome Outcome, List<JsonObject> Events) RunWithEventLog()
     {

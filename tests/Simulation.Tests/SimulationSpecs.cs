@@ -93,6 +93,27 @@ public class SimulationSpecs
     }
 
     [Fact]
+    public void Each_dropped_client_has_a_reason_gave_up_or_no_update()
+    {
+        // client-0001 can never reach the server: it retransmits, gives up and says so. client-0003 crashes: no update.
+        // The round waits for 4 updates, gets 2, and closes at its deadline.
+        var o = Small(rounds: 1, steps: 1, clients: 4) with
+        {
+            Federation = new FederationOptions { Clients = 4, ClientsPerRound = 4, RetryTimeout = TimeSpan.FromSeconds(2), MaxRetries = 2, RoundDeadline = TimeSpan.FromMinutes(5) },
+            Faults = new FaultPlan
+            {
+                Seed = 1,
+                Rules = [new FaultRule { From = "client-0001", To = "server", Drop = 1 }],
+                Crashes = [new CrashRule { Actor = "client-0003", At = TimeSpan.FromSeconds(0.01), Mode = CrashMode.Stop }],
+            },
+        };
+        var round = Run(o).Rounds[0];
+        round["clients_completed"]!.GetValue<int>().Should().Be(2);
+        var reasons = round["dropped_reasons"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>());
+        reasons.Should().BeEquivalentTo(new Dictionary<string, int> { ["gave_up"] = 1, ["no_update"] = 1 });
+    }
+
+    [Fact]
     public void A_fault_plan_completes_with_every_fault_accounted_for_and_no_update_counted_twice()
     {
         var o = Small(rounds: 2, steps: 2, clients: 4) with

@@ -79,6 +79,8 @@ public sealed class RunRecorder : IRoundObserver
             ["round_wall_s"] = r.WallRoundTime.TotalSeconds,
             ["clients_completed"] = r.Result.Completed.Count,
             ["clients_dropped"] = r.Result.Dropped.Count,
+            ["dropped_reasons"] = new JsonObject(r.Result.DroppedReasons.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))),
             ["samples"] = (long)r.Result.Samples,
             ["train"] = new JsonObject
             {

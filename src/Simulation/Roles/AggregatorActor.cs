@@ -22,6 +22,8 @@ public sealed class AggregatorActor : ReceiveActor
     private readonly List<string> arrival = [];
     // Clients that acknowledged this round's global model: a repeated plan does not send it to them again.
     private readonly HashSet<string> modelReceived = new(StringComparer.Ordinal);
+    // Clients that told us they gave this round up (retransmissions exhausted).
+    private readonly HashSet<string> abandoned = new(StringComparer.Ordinal);
     private readonly HashSet<(uint, string)> late = [], rejected = [];
     private bool closed = true;
     private RoundResult? lastResult;
@@ -36,6 +38,7 @@ public sealed class AggregatorActor : ReceiveActor
         Receive<RoundPlan>(OnRoundPlan);
         Receive<ClientUpdate>(OnUpdate);
         Receive<GlobalModelAck>(a => { if (plan is not null && a.Round == plan.Round) modelReceived.Add(a.Client); });
+        Receive<RoundAbandoned>(a => { if (plan is not null && a.Round == plan.Round && !closed) abandoned.Add(a.Client); });
         Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
         Receive<StateRequest>(r =>
         {
@@ -83,6 +86,7 @@ public sealed class AggregatorActor : ReceiveActor
         updates.Clear();
         arrival.Clear();
         modelReceived.Clear();
+        abandoned.Clear();
         closed = false;
         foreach (var c in p.Clients) SendGlobalModel(p, c, participated.Add(c));
         Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), TimeSpan.FromMilliseconds(p.DeadlineMs));
@@ -158,6 +162,8 @@ public sealed class AggregatorActor : ReceiveActor
         result.Completed.AddRange(kept.Order(StringComparer.Ordinal));
         result.CompletedSamples.AddRange(kept.Order(StringComparer.Ordinal).Select(c => (ulong)updates[c].Samples));
         result.Dropped.AddRange(plan.Clients.Where(c => !kept.Contains(c)).Order(StringComparer.Ordinal));
+        foreach (var c in result.Dropped)
+            result.DroppedReasons[c] = updates.ContainsKey(c) ? "surplus" : abandoned.Contains(c) ? "gave_up" : "no_update";
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
         lastResult = result;
         lastEnd = end;

@@ -177,6 +177,11 @@ public sealed class ClientActor : ReceiveActor
         if (st is null || st.Round != r.Round || st.Step != r.Step || st.Phase != r.Phase || st.Attempt != r.Attempt) return;
         if (st.Attempt >= ctx.Options.Federation.MaxRetries)
         {
+            ctx.Aggregator.Tell(new RoundAbandoned
+            {
+                Round = st.Round, Client = spec.Id,
+                Reason = $"no reply in phase {st.Phase} of step {st.Step} after {st.Attempt} retransmissions",
+            }, Self);
             Abandon(); // the round goes on without this client: no partial update is ever sent
             return;
         }
