@@ -48,5 +48,24 @@ public sealed class RansBench : IBenchmarkSuite
         yield return new BenchResult(Name, "decode_msym_per_s", n / (decMs * 1e3), "Msym/s", (JsonObject)extra.DeepClone());
         yield return new BenchResult(Name, "encode_ms", encMs, "ms");
         yield return new BenchResult(Name, "decode_ms", decMs, "ms");
+
+        // A batch of 8 such latents through EntropyModel.EncodeBatch/DecodeBatch (one string per element, elements on
+        // several threads), against the same work element by element on one thread: the ratio is the parallel speed-up.
+        const int batch = 8;
+        var bSymbols = new int[batch * n];
+        var bIndexes = new int[batch * n];
+        for (var b = 0; b < batch; b++) { symbols.CopyTo(bSymbols, b * n); indexes.CopyTo(bIndexes, b * n); }
+        var bStrings = CoFUsfl.Models.EntropyModels.EntropyModel.EncodeBatch(bSymbols, bIndexes, batch, table);
+        var mem = bStrings.Select(x => (ReadOnlyMemory<byte>)x).ToList();
+        var batchEncMs = Measure.MedianMs(() => CoFUsfl.Models.EntropyModels.EntropyModel.EncodeBatch(bSymbols, bIndexes, batch, table), warmup / 2, iterations / 4);
+        var batchDecMs = Measure.MedianMs(() => CoFUsfl.Models.EntropyModels.EntropyModel.DecodeBatch(mem, bIndexes, table), warmup / 2, iterations / 4);
+        double serialDecMs;
+        CoFUsfl.Models.EntropyModels.EntropyModel.MaxDegreeOfParallelism = 1;
+        try { serialDecMs = Measure.MedianMs(() => CoFUsfl.Models.EntropyModels.EntropyModel.DecodeBatch(mem, bIndexes, table), warmup / 2, iterations / 4); }
+        finally { CoFUsfl.Models.EntropyModels.EntropyModel.MaxDegreeOfParallelism = -1; }
+        var bExtra = new JsonObject { ["batch"] = batch, ["symbols"] = batch * n, ["processors"] = Environment.ProcessorCount };
+        yield return new BenchResult(Name, "batch8_encode_msym_per_s", batch * n / (batchEncMs * 1e3), "Msym/s", bExtra);
+        yield return new BenchResult(Name, "batch8_decode_msym_per_s", batch * n / (batchDecMs * 1e3), "Msym/s", (JsonObject)bExtra.DeepClone());
+        yield return new BenchResult(Name, "batch8_decode_speedup", serialDecMs / batchDecMs, "x (one thread / batch-parallel)", (JsonObject)bExtra.DeepClone());
     }
 }
