@@ -114,6 +114,18 @@ public class SimulationSpecs
     }
 
     [Fact]
+    public void Over_committed_clients_beyond_K_are_dropped_as_surplus()
+    {
+        var o = Small(rounds: 1, steps: 1, clients: 4) with
+        {
+            Federation = new FederationOptions { Clients = 4, ClientsPerRound = 2, OverCommit = 2 },
+        };
+        var round = Run(o).Rounds[0];
+        round["clients_completed"]!.GetValue<int>().Should().Be(2);
+        round["dropped_reasons"]!.ToJsonString().Should().Be("{\"surplus\":2}");
+    }
+
+    [Fact]
     public void A_fault_plan_completes_with_every_fault_accounted_for_and_no_update_counted_twice()
     {
         var o = Small(rounds: 2, steps: 2, clients: 4) with

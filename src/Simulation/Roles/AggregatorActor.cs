@@ -39,7 +39,7 @@ public sealed class AggregatorActor : ReceiveActor
         Receive<ClientUpdate>(OnUpdate);
         Receive<GlobalModelAck>(a => { if (plan is not null && a.Round == plan.Round) modelReceived.Add(a.Client); });
         Receive<RoundAbandoned>(a => { if (plan is not null && a.Round == plan.Round && !closed) abandoned.Add(a.Client); });
-        Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
+        Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(byDeadline: true); });
         Receive<StateRequest>(r =>
         {
             var s = new ModelState { Round = r.Round };
@@ -140,10 +140,11 @@ public sealed class AggregatorActor : ReceiveActor
         updates[u.Client] = (set, (long)u.Samples, u.Stats ?? new StepStats());
         arrival.Add(u.Client);
         Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
-        if (arrival.Count >= keep) Close();
+        if (arrival.Count >= keep) Close(byDeadline: false);
     }
 
-    private void Close()
+    /// <param name="byDeadline">The round's deadline passed (else K updates arrived: the others were surplus).</param>
+    private void Close(bool byDeadline)
     {
         closed = true;
         Context.Timers.Cancel("deadline");
@@ -163,7 +164,7 @@ public sealed class AggregatorActor : ReceiveActor
         result.CompletedSamples.AddRange(kept.Order(StringComparer.Ordinal).Select(c => (ulong)updates[c].Samples));
         result.Dropped.AddRange(plan.Clients.Where(c => !kept.Contains(c)).Order(StringComparer.Ordinal));
         foreach (var c in result.Dropped)
-            result.DroppedReasons[c] = updates.ContainsKey(c) ? "surplus" : abandoned.Contains(c) ? "gave_up" : "no_update";
+            result.DroppedReasons[c] = abandoned.Contains(c) ? "gave_up" : updates.ContainsKey(c) || !byDeadline ? "surplus" : "no_update";
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
         lastResult = result;
         lastEnd = end;
