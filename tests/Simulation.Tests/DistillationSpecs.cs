@@ -99,6 +99,16 @@ public class JointClassificationSpecs
         logs.Should().OnlyContain(l => l.Accuracy != null);
     }
 
+    [Theory]
+    [InlineData(1.5, 0, "distill-weight = 1.5")]
+    [InlineData(0.5, -1, "classify-weight = -1")]
+    public void Out_of_range_weights_are_refused_by_the_trainer_itself(double distill, double classify, string named)
+    {
+        var t = new CodecTrainingOptions { Steps = 1, DistillWeight = distill, ClassifyWeight = classify, Out = Path.GetTempPath() };
+        var act = () => CodecTrainer.Train(SimulationSpecs.Small(), t, new SingleDomain());
+        act.Should().Throw<ArgumentException>().WithMessage($"*{named}*");
+    }
+
     [Fact]
     public void Classification_needs_two_domains()
     {

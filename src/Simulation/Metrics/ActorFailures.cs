@@ -35,7 +35,7 @@ public sealed class ActorFailures(Action<string>? warn)
             if (first) order.Add((cause, actor.Address));
         }
         if (first)
-            warn?.Invoke($"warning: actor {actor.Address} failed: {cause} — its supervisor restarts it and a client's round counts it as dropped; " +
+            warn?.Invoke($"warning: actor {actor.Address} failed: {cause} — it is restarted (a client drops out of its round); " +
                          "later failures with this cause are counted in summary.json (actor_failures)");
     }
 

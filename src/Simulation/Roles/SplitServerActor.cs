@@ -405,12 +405,13 @@ public sealed class SplitServerActor : ReceiveActor
     private ParameterSet OptimizerState()
     {
         var set = new ParameterSet();
+        // Runs at every round end: the conversions' temporaries are freed here, not left to the finalizer.
+        using var scope = DisposeScope.Open();
         foreach (var (prefix, opt) in new[] { ("main.", globalOptimizer), ("aux.", globalAux) })
             foreach (var (name, t) in opt.state_dict())
             {
-                using var f = t.@float().cpu();
-                set.Set(prefix + name, t.shape, f.data<float>());
-                if (name == "step") t.Dispose();
+                set.Set(prefix + name, t.shape, t.@float().cpu().data<float>());
+                if (name == "step") t.Dispose();   // a fresh scalar (detached from scopes); the moments are the optimizer's own
             }
         return set;
     }

@@ -154,6 +154,7 @@ public static class SimulationRunner
         {
             var server = new ParameterSet();
             var client = new ParameterSet();
+            using var scope = DisposeScope.Open();
             foreach (var (name, t) in tensors)
                 (ctx.Plan.IsClientParameter(name) ? client : server).Set(name, t.shape, t.@float().data<float>());
             ctx.ServerCheckpoint = server;
@@ -175,6 +176,7 @@ public static class SimulationRunner
                 if (optimizerMeta.GetValueOrDefault("round") != round)
                     throw new InvalidDataException($"--resume: {optimizerPath} is of round {optimizerMeta.GetValueOrDefault("round") ?? "?"}, the weights of round {round}");
                 var set = new ParameterSet();
+                using var scope = DisposeScope.Open();
                 foreach (var (name, t) in state) set.Set(name, t.shape, t.@float().data<float>());
                 ctx.ServerOptimizerCheckpoint = set;
             }

@@ -45,6 +45,10 @@ public static class CodecTrainer
     public static CompressionModel Train(SimulationOptions o, CodecTrainingOptions t, ITrainingImages images, Action<StepLog>? log = null,
         CompressionModel? start = null, CompressionModel? teacher = null, Action<ClassifierResult>? classified = null)
     {
+        if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
+            throw new ArgumentException($"cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
+        if (t.ClassifyWeight < 0 || !double.IsFinite(t.ClassifyWeight))
+            throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: 0 (off) or more");
         if (t.ClassifyWeight > 0 && images.Domains.Count < 2)
             throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns the training folder of each image and needs at least 2 folders in cofusfl.data.train (has {images.Domains.Count})");
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
