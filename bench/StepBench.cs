@@ -24,7 +24,7 @@ public sealed class StepBench : IBenchmarkSuite
             yield return new BenchResult(Name, "skipped", 0, "", new JsonObject { ["reason"] = "CUDA is not available in this libtorch build or on this machine" });
             yield break;
         }
-        foreach (var codec in new[] { "float32", "entropy" })
+        foreach (var codec in new[] { "float32", "entropy", "adaptive" })
             foreach (var r in RunCodec(options, device, codec)) yield return r;
     }
 
@@ -33,8 +33,8 @@ public sealed class StepBench : IBenchmarkSuite
         const int batch = 4, crop = 64;
         var plan = new SplitPlan("bmshj2018-hyperprior", 16, 24, 2, 5);
         using var g = new Generator((ulong)options.Seed);
-        using var client = new ClientModel(plan, codec == "entropy", 8, g);
-        using var server = new ServerModel(plan, codec == "entropy", 8, g);
+        using var client = new ClientModel(plan, FeatureCodec.DensityOf(codec), 8, g);
+        using var server = new ServerModel(plan, FeatureCodec.DensityOf(codec), 8, g);
         client.to(device);
         server.Codec.to(device);
         server.Feature2?.to(device);

@@ -84,20 +84,22 @@ public sealed record SplitOptions
 
 public sealed record FeatureCodecOptions
 {
-    /// <summary>Split-1 features, client → server: float32 | int8 | entropy.</summary>
+    /// <summary>Split-1 features, client → server: float32 | int8 | entropy | adaptive.</summary>
     public string Uplink { get; init; } = "entropy";
-    /// <summary>Split-2 features, server → client: float32 | int8 | entropy.</summary>
+    /// <summary>Split-2 features, server → client: float32 | int8 | entropy | adaptive.</summary>
     public string Downlink { get; init; } = "entropy";
     public double GainInit { get; init; } = 8.0;
 }
 
 public sealed record GradientCodecOptions
 {
-    /// <summary>∂L/∂f̂2, client → server: float32 | float16 | int8 | topk.</summary>
+    /// <summary>∂L/∂f̂2, client → server: float32 | float16 | int8 | entropy | topk.</summary>
     public string Uplink { get; init; } = "float32";
     /// <summary>∂L/∂f̂1, server → client.</summary>
     public string Downlink { get; init; } = "float32";
     public double TopkRatio { get; init; } = 0.05;
+    /// <summary>Quantization step of the entropy gradient codec, in units of each channel's RMS.</summary>
+    public double Step { get; init; } = 1.0;
 }
 
 public sealed record OptimizerOptions

@@ -94,6 +94,16 @@ public sealed class RunRecorder : IRoundObserver
                 ["aux_loss"] = r.Server.AuxLoss,
             },
         };
+        var coding = new JsonObject();
+        void Coded(string transfer, Protocol.CodingTotals? t)
+        {
+            if (t is not null && t.Symbols > 0) coding[transfer] = CodingJson(t);
+        }
+        Coded("transfer1_features_up", stats.Select(s => s.Features1).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
+        Coded("transfer2_features_down", r.Server.Features2);
+        Coded("transfer3_gradient_up", stats.Select(s => s.Gradient2).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
+        Coded("transfer4_gradient_down", r.Server.Gradient1);
+        if (coding.Count > 0) line["coding"] = coding;
         var (bytes, messages, total, transfers) = TrafficSince(system);
         line["bytes"] = bytes;
         line["messages"] = messages;
@@ -159,6 +169,27 @@ public sealed class RunRecorder : IRoundObserver
     public void Failed(Exception e) => Done.TrySetException(e);
 
     private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>
+    /// One transfer's entropy coding over a round: bits per symbol written (side information and rANS strings: the
+    /// payload bytes of the messages), the coder's own estimate for those symbols, and the empirical entropy (the ideal).
+    /// </summary>
+    public static JsonObject CodingJson(Protocol.CodingTotals t)
+    {
+        var n = Math.Max(1.0, t.Symbols);
+        return new JsonObject
+        {
+            ["messages"] = (long)t.Messages,
+            ["symbols"] = (long)t.Symbols,
+            ["bytes_written"] = (long)t.BytesWritten,
+            ["side_bytes"] = (long)t.SideBytes,
+            ["bits_per_symbol_written"] = 8.0 * t.BytesWritten / n,
+            ["bits_per_symbol_estimated"] = t.BitsEstimated / n,
+            ["bits_per_symbol_entropy"] = t.EntropyBits / n,
+            ["written_over_estimated"] = Num(8.0 * t.BytesWritten / t.BitsEstimated),
+            ["written_over_entropy"] = Num(8.0 * t.BytesWritten / t.EntropyBits),
+        };
+    }
 
     /// <summary>The global codec: the server's body and the aggregated head/tail, with fresh CDF tables.</summary>
     public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients)

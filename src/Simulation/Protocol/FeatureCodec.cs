@@ -10,11 +10,13 @@ namespace CoFUsfl.Simulation.Protocol;
 /// <param name="DataPath">f̂ as the receiver will decode it, still attached to the sender's graph (straight-through).</param>
 /// <param name="Bits">Estimated bits of the features under the feature entropy model (differentiable), or null.</param>
 /// <param name="Wire">The encoded tensor that goes into the message.</param>
-public sealed record EncodedFeatures(Tensor DataPath, Tensor? Bits, EncodedTensor Wire);
+/// <param name="Stats">What the adaptive entropy coder wrote (null for the other codecs).</param>
+public sealed record EncodedFeatures(Tensor DataPath, Tensor? Bits, EncodedTensor Wire, CodingStats? Stats = null);
 
 /// <summary>
 /// Codec of one split direction: <c>float32</c> (plain U-SFL), <c>int8</c> uniform quantization, or <c>entropy</c>
-/// (CoF: gain, rounding, rANS under versioned tables).
+/// (CoF: gain, rounding, rANS under versioned tables of a learned density) or <c>adaptive</c> (CoF: gain, rounding,
+/// rANS under per-channel tables of each message's own histogram).
 /// </summary>
 public abstract class FeatureCodec
 {
@@ -28,7 +30,16 @@ public abstract class FeatureCodec
         "float32" => new Float32Features(),
         "int8" => new Int8Features(),
         "entropy" => new EntropyFeatures(model ?? throw new ArgumentException("the entropy feature codec needs a feature entropy model")),
-        _ => throw new ArgumentException($"unknown feature codec '{name}' (float32, int8, entropy)"),
+        "adaptive" => new AdaptiveFeatures(model ?? throw new ArgumentException("the adaptive feature codec needs a feature entropy model")),
+        _ => throw new ArgumentException($"unknown feature codec '{name}' (float32, int8, entropy, adaptive)"),
+    };
+
+    /// <summary>The codec names of configuration, and the feature model each needs.</summary>
+    public static FeatureDensity? DensityOf(string name) => name switch
+    {
+        "entropy" => FeatureDensity.Learned,
+        "adaptive" => FeatureDensity.Adaptive,
+        _ => null,
     };
 
     /// <summary>
@@ -61,6 +72,23 @@ public abstract class FeatureCodec
                 var med = torch.from_array(t.Medians, 1, c, 1, 1);
                 var gain = torch.from_array(e.Gain.ToArray(), 1, c, 1, 1);
                 return ((torch.from_array(values, shape) + med) / gain).MoveToOuterDisposeScope();
+            }
+            case TensorCodec.Adaptive:
+            {
+                if (shape.Length != 4 || e.Strings.Count != shape[0] || shape.Any(d => d <= 0))
+                    throw new InvalidDataException($"{what}: adaptive features need a shape [B,C,H,W] of positive sizes and one string per batch element");
+                var c = shape[1];
+                if (e.Gain.Count != c) throw new InvalidDataException($"{what}: {e.Gain.Count} gains for {c} channels");
+                if (e.Gain.Any(g => !float.IsFinite(g) || g <= 0)) throw new InvalidDataException($"{what}: a quantization gain is not finite and positive");
+                int[] symbols;
+                try { symbols = AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(shape[2] * shape[3]))); }
+                catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                {
+                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                }
+                using var scope = DisposeScope.Open();
+                var gain = torch.from_array(e.Gain.ToArray(), 1, c, 1, 1);
+                return (torch.from_array(symbols, shape).to(ScalarType.Float32) / gain).MoveToOuterDisposeScope();
             }
             default:
                 throw new InvalidDataException($"{what}: codec {e.Codec} is not a feature codec");
@@ -128,7 +156,7 @@ public sealed class EntropyFeatures(FeatureEntropyModel model) : FeatureCodec
         Tensor? bits = null;
         if (training)
         {
-            var (_, lik) = Model.entropy_bottleneck.forward(scaled, training: true);
+            var (_, lik) = Model.Bottleneck.forward(scaled, training: true);
             bits = lik.log2().sum().neg();
         }
         var med = torch.from_array(t.Medians, 1, c, 1, 1).to(f.device);
@@ -143,4 +171,51 @@ public sealed class EntropyFeatures(FeatureEntropyModel model) : FeatureCodec
             e.Strings.Add(ByteString.CopyFrom(s));
         return new EncodedFeatures(fHat, bits, e);
     }
+}
+
+/// <summary>
+/// CoF with a forward-adaptive density: round(f·gain) coded by <see cref="AdaptiveCoder"/> under per-channel tables
+/// of this message's own histogram, sent with it (no table handshake, no version). The training rate is the
+/// discretized-Laplacian fit of <see cref="FeatureEntropyModel.laplace_bits"/>; the receiver decodes symbols / gain.
+/// </summary>
+public sealed class AdaptiveFeatures(FeatureEntropyModel model) : FeatureCodec
+{
+    public FeatureEntropyModel Model { get; } = model.Density == FeatureDensity.Adaptive ? model : throw new ArgumentException("the adaptive feature codec needs an adaptive feature model");
+    /// <summary>Noise of the training rate estimate (uniform noise quantization); null: STE rounding.</summary>
+    public Generator? Noise { get; set; }
+    public bool NoiseQuantization { get; set; } = true;
+    public override TensorCodec Kind => TensorCodec.Adaptive;
+
+    public override EncodedFeatures Encode(Tensor f, bool training)
+    {
+        var c = Model.Channels;
+        var gain = Model.gain();
+        var scaled = f * gain;
+        var bits = training ? FeatureEntropyModel.laplace_bits(scaled, NoiseQuantization, Noise) : null;
+        var fHat = ops.round_ste(scaled) / gain;
+        var symbols = EntropyModel.symbols(scaled.detach());
+        var shape = f.shape;
+        var code = AdaptiveCoder.Encode(symbols, (int)shape[0], (int)c);
+        var e = Make(Kind, f);
+        e.Gain.AddRange(gain.detach().cpu().reshape(c).data<float>());
+        e.Tables = ByteString.CopyFrom(code.Tables);
+        foreach (var s in code.Strings) e.Strings.Add(ByteString.CopyFrom(s));
+        return new EncodedFeatures(fHat, bits, e, code.Stats);
+    }
+}
+
+/// <summary>Converts the coder's <see cref="CodingStats"/> into the protocol's <see cref="CodingTotals"/> and back.</summary>
+public static class CodingTotalsOf
+{
+    public static CodingTotals From(CodingStats s, long messages) => new()
+    {
+        Symbols = (ulong)s.Symbols, BytesWritten = (ulong)s.BytesWritten, SideBytes = (ulong)s.SideBytes,
+        BitsEstimated = s.BitsEstimated, EntropyBits = s.EntropyBits, Messages = (ulong)messages,
+    };
+
+    public static CodingTotals Add(CodingTotals? a, CodingTotals b) => a is null ? b.Clone() : new()
+    {
+        Symbols = a.Symbols + b.Symbols, BytesWritten = a.BytesWritten + b.BytesWritten, SideBytes = a.SideBytes + b.SideBytes,
+        BitsEstimated = a.BitsEstimated + b.BitsEstimated, EntropyBits = a.EntropyBits + b.EntropyBits, Messages = a.Messages + b.Messages,
+    };
 }

@@ -1,24 +1,35 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using CoFUsfl.Torch;
+using CoFUsfl.Models.Coding;
 using Google.Protobuf;
 
 namespace CoFUsfl.Simulation.Protocol;
 
-/// <summary>Gradient codecs for transfers [3] and [4]: float32, float16, int8 (stochastic rounding), top-k with error feedback.</summary>
+/// <summary>
+/// Gradient codecs for transfers [3] and [4]: float32, float16, int8 (stochastic rounding), entropy (per-channel step,
+/// stochastic rounding, forward-adaptive rANS), top-k (per message, no residual). No codec carries state from one
+/// message to the next: an activation gradient's elements belong to one batch's images, so a residual kept from another
+/// batch would not be a valid correction.
+/// </summary>
 public abstract class GradientCodec
 {
     public abstract TensorCodec Kind { get; }
     public abstract EncodedTensor Encode(Tensor gradient);
 
-    /// <summary>Parses a name from configuration: float32 | float16 | int8 | topk.</summary>
-    public static GradientCodec Create(string name, double topkRatio, Random rng) => name switch
+    /// <summary>What the entropy coder wrote for the last <see cref="Encode"/> (null for codecs without one).</summary>
+    public CodingStats? LastStats { get; protected set; }
+
+    /// <summary>Parses a name from configuration: float32 | float16 | int8 | entropy | topk.</summary>
+    /// <param name="entropyStep">The entropy codec's quantization step in units of each channel's RMS.</param>
+    public static GradientCodec Create(string name, double topkRatio, Random rng, double entropyStep = 1.0) => name switch
     {
         "float32" => new Float32Gradient(),
         "float16" => new Float16Gradient(),
         "int8" => new Int8Gradient(rng),
+        "entropy" => new EntropyGradient(entropyStep, rng),
         "topk" => new TopKGradient(topkRatio),
-        _ => throw new ArgumentException($"unknown gradient codec '{name}' (float32, float16, int8, topk)"),
+        _ => throw new ArgumentException($"unknown gradient codec '{name}' (float32, float16, int8, entropy, topk)"),
     };
 
     /// <summary>Decodes any gradient codec's output (the receiver needs no state).</summary>
@@ -48,6 +59,25 @@ public abstract class GradientCodec
                     v[index] = BinaryPrimitives.ReadSingleLittleEndian(span[pos..]);
                     pos += 4;
                 }
+                return torch.from_array(v, shape);
+            }
+            case TensorCodec.Adaptive:
+            {
+                if (shape.Length < 2 || shape.Any(d => d <= 0) || e.Strings.Count != shape[0])
+                    throw new InvalidDataException($"{what}: an entropy-coded gradient needs a shape [B, C, …] of positive sizes and one string per batch element (shape [{string.Join(", ", shape)}], {e.Strings.Count} strings)");
+                var c = shape[1];
+                if (e.Step.Count != c) throw new InvalidDataException($"{what}: {e.Step.Count} quantization steps for {c} channels");
+                for (var i = 0; i < c; i++)
+                    if (!float.IsFinite(e.Step[i]) || e.Step[i] <= 0) throw new InvalidDataException($"{what}: quantization step {e.Step[i]} of channel {i} is not finite and positive");
+                int[] q;
+                try { q = AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(n / (shape[0] * c)))); }
+                catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                {
+                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                }
+                var per = (int)(n / (shape[0] * c));
+                var v = new float[n];
+                for (long i = 0; i < n; i++) v[i] = q[i] * e.Step[(int)(i / per % c)];
                 return torch.from_array(v, shape);
             }
             default:
@@ -112,24 +142,24 @@ public sealed class Int8Gradient(Random rng) : GradientCodec
     }
 }
 
-/// <summary>Top-k by magnitude with error feedback: what is not sent accumulates and is added to the next gradient.</summary>
+/// <summary>
+/// Top-k by magnitude, per message: the k largest entries (index deltas as varints, float32 values), the rest zero.
+/// No error feedback: the entries not sent belong to this batch's images, and adding them to a later batch's gradient
+/// would correct the wrong images.
+/// </summary>
 public sealed class TopKGradient(double ratio) : GradientCodec
 {
-    private float[]? residual;
     public double Ratio { get; } = ratio is > 0 and <= 1 ? ratio : throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "top-k ratio must be in (0, 1]");
     public override TensorCodec Kind => TensorCodec.Topk;
 
     public override EncodedTensor Encode(Tensor g)
     {
         var v = g.detach().cpu().contiguous().data<float>();
-        if (residual is null || residual.Length != v.Length) residual = new float[v.Length];
-        for (var i = 0; i < v.Length; i++) v[i] += residual[i];
         var k = Math.Max(1, (int)Math.Ceiling(Ratio * v.Length));
         var order = Enumerable.Range(0, v.Length).OrderByDescending(i => Math.Abs(v[i])).ThenBy(i => i).Take(k).Order().ToArray();
         var buf = new byte[k * 9];
         var pos = 0;
         long prev = -1;
-        Array.Copy(v, residual, v.Length);
         foreach (var i in order)
         {
             var delta = (ulong)(i - prev - 1);
@@ -137,9 +167,53 @@ public sealed class TopKGradient(double ratio) : GradientCodec
             buf[pos++] = (byte)delta;
             BinaryPrimitives.WriteSingleLittleEndian(buf.AsSpan(pos), v[i]);
             pos += 4;
-            residual[i] = 0;
             prev = i;
         }
         return Make(Kind, g, ByteString.CopyFrom(buf, 0, pos));
+    }
+}
+
+/// <summary>
+/// Entropy-coded gradients: per channel c a step Δ_c = step · RMS_c (the channel's standard deviation about zero, sent
+/// as side information), stochastic rounding q = ⌊g/Δ_c + U[0,1)⌋ (so E[q·Δ_c] = g: unbiased), and the integers coded
+/// by <see cref="AdaptiveCoder"/> under per-channel tables of their own histogram.
+/// </summary>
+public sealed class EntropyGradient(double step, Random rng) : GradientCodec
+{
+    public double Step { get; } = step > 0 && double.IsFinite(step) ? step : throw new ArgumentOutOfRangeException(nameof(step), step, "the gradient quantization step must be finite and positive");
+    public override TensorCodec Kind => TensorCodec.Adaptive;
+
+    public override EncodedTensor Encode(Tensor g)
+    {
+        var shape = g.shape;
+        if (shape.Length < 2) throw new ArgumentException($"entropy gradient codec: a gradient of shape [{string.Join(", ", shape)}] has no channel dimension");
+        var v = g.detach().cpu().contiguous().data<float>();
+        int batch = (int)shape[0], c = (int)shape[1];
+        var per = v.Length / Math.Max(1, batch * c);
+        var steps = new float[c];
+        for (var ch = 0; ch < c; ch++)
+        {
+            double sq = 0;
+            for (var b = 0; b < batch; b++)
+                foreach (var x in v.AsSpan((b * c + ch) * per, per)) sq += (double)x * x;
+            if (!double.IsFinite(sq)) throw new ArithmeticException($"entropy gradient codec: channel {ch} of the gradient is not finite (NaN or infinite): the model has diverged");
+            var rms = Math.Sqrt(sq / Math.Max(1, batch * per));
+            steps[ch] = rms > 0 ? (float)(Step * rms) : 1f;
+            if (!float.IsFinite(steps[ch]) || steps[ch] <= 0) steps[ch] = float.Epsilon;
+        }
+        var q = new int[v.Length];
+        for (var i = 0; i < v.Length; i++)
+        {
+            var d = steps[i / per % c];
+            var r = Math.Floor(v[i] / (double)d + rng.NextDouble());
+            q[i] = (int)Math.Clamp(r, -(1 << 26), 1 << 26);
+        }
+        var code = AdaptiveCoder.Encode(q, batch, c);
+        LastStats = code.Stats;
+        var e = Make(Kind, g, ByteString.Empty);
+        e.Step.AddRange(steps);
+        e.Tables = ByteString.CopyFrom(code.Tables);
+        foreach (var s in code.Strings) e.Strings.Add(ByteString.CopyFrom(s));
+        return e;
     }
 }

@@ -51,6 +51,9 @@ public sealed class ClientActor : ReceiveActor
         public Tensor? X, F1, Bits1;
         public long Samples;
         public double SumLoss, SumMse, SumBpp1;
+        /// <summary>What the entropy coders of transfers [1] and [3] wrote this round.</summary>
+        public Models.Coding.CodingStats Coded1, Coded3;
+        public bool HasCoded1, HasCoded3;
 
         public void ClearStep()
         {
@@ -104,10 +107,10 @@ public sealed class ClientActor : ReceiveActor
             global.CopyInto(st.Model.named_parameters());
             personal?.CopyInto(st.Model.named_parameters());
             st.Model.to(ctx.Device);
-            if (st.Model.feature1 is { } fem)
+            if (st.Model.feature1?.entropy_bottleneck is { } eb)
             {
-                fem.entropy_bottleneck.NoiseGenerator = st.Noise;
-                fem.entropy_bottleneck.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
+                eb.NoiseGenerator = st.Noise;
+                eb.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
             }
             var main = st.Model.named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
             var aux = st.Model.named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
@@ -115,7 +118,12 @@ public sealed class ClientActor : ReceiveActor
             st.Optimizer = new Adam(main, co.Lr, co.Beta1, co.Beta2, weightDecay: co.WeightDecay);
             if (aux.Count > 0) st.AuxOptimizer = new Adam(aux, o.Training.AuxLr);
             st.Uplink = FeatureCodec.Create(o.Split.Features.Uplink, st.Model.feature1);
-            st.GradientUplink = GradientCodec.Create(o.Split.Gradients.Uplink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-up", m.Round, spec.Index)));
+            if (st.Uplink is AdaptiveFeatures af)
+            {
+                af.Noise = st.Noise;
+                af.NoiseQuantization = o.Training.Quantization != "ste";
+            }
+            st.GradientUplink = GradientCodec.Create(o.Split.Gradients.Uplink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-up", m.Round, spec.Index)), o.Split.Gradients.Step);
             if (st.Uplink is EntropyFeatures ef)
             {
                 st.Tables = ef.Tables = st.Model.feature1!.Freeze();
@@ -144,6 +152,7 @@ public sealed class ClientActor : ReceiveActor
         var enc = st.Uplink.Encode(f1, training: true);
         st.F1 = enc.DataPath.DetachFromDisposeScope();
         st.Bits1 = enc.Bits?.DetachFromDisposeScope();
+        if (enc.Stats is { } cs) { st.Coded1 += cs; st.HasCoded1 = true; }
         var msg = new SplitFeatures
         {
             Round = st.Round, Client = spec.Id, Step = st.Step, Attempt = 0, Split = 1, Features = enc.Wire,
@@ -237,6 +246,7 @@ public sealed class ClientActor : ReceiveActor
         st.SumMse += mseValue;
         st.SumLoss += distortion.item();
         var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = st.GradientUplink.Encode(g2) };
+        if (st.GradientUplink.LastStats is { } gs) { st.Coded3 += gs; st.HasCoded3 = true; }
         var macs = 3 * CodecLayers.Macs(false, ctx.Plan.Tail, CodecLayers.TransformLayers, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
         Charge(macs, t0);
         Send(msg, ctx.Server, Phase.AwaitGradient1);
@@ -268,9 +278,9 @@ public sealed class ClientActor : ReceiveActor
             if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(st.Model.parameters_(), o.Training.ClipGradNorm);
             st.Optimizer.step();
             st.Optimizer.zero_grad();
-            if (st.AuxOptimizer is not null && st.Model.feature1 is { } fem)
+            if (st.AuxOptimizer is not null && st.Model.feature1?.entropy_bottleneck is { } eb)
             {
-                fem.entropy_bottleneck.loss().backward();
+                eb.loss().backward();
                 st.AuxOptimizer.step();
                 st.AuxOptimizer.zero_grad();
             }
@@ -296,6 +306,8 @@ public sealed class ClientActor : ReceiveActor
             {
                 Steps = st.Steps, Loss = st.SumLoss / st.Steps, Mse = st.SumMse / st.Steps, BppFeatures1 = st.SumBpp1 / st.Steps,
                 Psnr = 10 * Math.Log10(1 / Math.Max(st.SumMse / st.Steps, 1e-12)), ComputeSeconds = Context.ChargedTotal.TotalSeconds,
+                Features1 = st.HasCoded1 ? CodingTotalsOf.From(st.Coded1, st.Steps) : null,
+                Gradient2 = st.HasCoded3 ? CodingTotalsOf.From(st.Coded3, st.Steps) : null,
             },
         };
         update.Parameters.AddRange(ParameterSet.FromModule(st.Model.named_parameters(), n => !ctx.Personal.Matches(n)).ToMessages());

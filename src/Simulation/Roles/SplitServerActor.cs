@@ -37,6 +37,8 @@ public sealed class SplitServerActor : ReceiveActor
     // in which clients were served (real clock, cluster).
     private readonly SortedDictionary<string, (double BppImage, double BppFeatures2, double Aux, long Steps)> stats = new(StringComparer.Ordinal);
     private uint statsRound;
+    // What the entropy coders of transfers [2] and [4] wrote, per client (summed in client order, like stats).
+    private readonly SortedDictionary<string, (Models.Coding.CodingStats F2, Models.Coding.CodingStats G1, long N2, long N4)> coded = new(StringComparer.Ordinal);
 
     /// <summary>
     /// A body with its optimizers, noise and gradient codec: the global one in SFLv2; in SFLv1 a per-client copy with
@@ -105,7 +107,7 @@ public sealed class SplitServerActor : ReceiveActor
         globalOptimizer = MainOptimizer(global);
         globalAux = new Adam(global.aux_parameters(), o.Training.AuxLr);
         if (ctx.ServerOptimizerCheckpoint is { } saved) LoadOptimizers(saved);
-        gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")));
+        gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")), o.Split.Gradients.Step);
         Receive<RoundPlan>(OnRoundPlan);
         Receive<FeatureTables>(OnClientTables);
         Receive<TablesRequest>(OnTablesRequest);
@@ -127,17 +129,22 @@ public sealed class SplitServerActor : ReceiveActor
         var q = ctx.Options.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
         m.Codec.NoiseGenerator = g;
         m.Codec.TrainingQuantization = q;
-        if (m.Feature2 is not null)
+        if (m.Feature2?.entropy_bottleneck is { } eb)
         {
-            m.Feature2.entropy_bottleneck.NoiseGenerator = g;
-            m.Feature2.entropy_bottleneck.TrainingQuantization = q;
+            eb.NoiseGenerator = g;
+            eb.TrainingQuantization = q;
         }
     }
 
-    private FeatureCodec Downlink(ServerModel m)
+    private FeatureCodec Downlink(ServerModel m, Generator noiseOf)
     {
         var codec = FeatureCodec.Create(ctx.Options.Split.Features.Downlink, m.Feature2);
         if (codec is EntropyFeatures ef) ef.Tables = tables;
+        if (codec is AdaptiveFeatures af)
+        {
+            af.Noise = noiseOf;
+            af.NoiseQuantization = ctx.Options.Training.Quantization != "ste";
+        }
         return codec;
     }
 
@@ -155,8 +162,9 @@ public sealed class SplitServerActor : ReceiveActor
             Configure(global, noise);
         }
         stats.Clear();
+        coded.Clear();
         statsRound = p.Round;
-        if (global.Feature2 is not null)
+        if (global.Feature2 is { Density: FeatureDensity.Learned })
         {
             using var scope = DisposeScope.Open();
             tables = global.Feature2.Freeze();
@@ -234,6 +242,11 @@ public sealed class SplitServerActor : ReceiveActor
         var rImg = likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
         var enc = body.Downlink.Encode(f2, training: true);
         var serverLoss = enc.Bits is not null && o.Loss.Beta > 0 ? (rImg + enc.Bits * o.Loss.Beta) / pixels : rImg / pixels;
+        if (enc.Stats is { } cs2)
+        {
+            var c = coded.GetValueOrDefault(m.Client);
+            coded[m.Client] = c with { F2 = c.F2 + cs2, N2 = c.N2 + 1 };
+        }
         var sum = stats.GetValueOrDefault(m.Client);
         stats[m.Client] = (sum.BppImage + rImg.item() / pixels, sum.BppFeatures2 + (enc.Bits?.item() ?? 0) / pixels, sum.Aux, sum.Steps + 1);
         var p = new Pending(m.Client, m.Round, m.Step, body, f1.DetachFromDisposeScope(), enc.DataPath.DetachFromDisposeScope(), serverLoss.DetachFromDisposeScope());
@@ -278,6 +291,11 @@ public sealed class SplitServerActor : ReceiveActor
             p.Body.Aux.step();
             p.Body.Aux.zero_grad();
             reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = p.Body.Gradients.Encode(g1) };
+            if (p.Body.Gradients.LastStats is { } gs)
+            {
+                var c = coded.GetValueOrDefault(m.Client);
+                coded[m.Client] = c with { G1 = c.G1 + gs, N4 = c.N4 + 1 };
+            }
             p.Body.Samples += p.F1.size(0);
             var batch = p.F1.size(0);
             var size = (long)Math.Sqrt((double)o.Data.Crop * o.Data.Crop);
@@ -315,7 +333,7 @@ public sealed class SplitServerActor : ReceiveActor
 
     private Body BodyFor(string client)
     {
-        if (!sflv1) return globalBody ??= new Body(global, globalOptimizer, globalAux, Downlink(global), gradientDownlink, null);
+        if (!sflv1) return globalBody ??= new Body(global, globalOptimizer, globalAux, Downlink(global, noise), gradientDownlink, null);
         if (copies.TryGetValue(client, out var b)) return b;
         ServerModel copy;
         using (var scope = DisposeScope.Open())
@@ -328,8 +346,8 @@ public sealed class SplitServerActor : ReceiveActor
         var noiseCopy = new Generator(ctx.DeriveSeed("server-noise", plan!.Round, index), ctx.Device);
         Configure(copy, noiseCopy);
         var o = ctx.Options;
-        var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)));
-        b = new Body(copy, MainOptimizer(copy), new Adam(copy.aux_parameters(), o.Training.AuxLr), Downlink(copy), grads, noiseCopy);
+        var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)), o.Split.Gradients.Step);
+        b = new Body(copy, MainOptimizer(copy), new Adam(copy.aux_parameters(), o.Training.AuxLr), Downlink(copy, noiseCopy), grads, noiseCopy);
         copies[client] = b;
         return b;
     }
@@ -395,6 +413,14 @@ public sealed class SplitServerActor : ReceiveActor
             s.AuxLoss = auxLoss / steps;
         }
         s.Steps = (uint)steps;
+        if (coded.Count > 0)
+        {
+            Models.Coding.CodingStats f2 = default, g1 = default;
+            long n2 = 0, n4 = 0;
+            foreach (var (_, v) in coded) { f2 += v.F2; g1 += v.G1; n2 += v.N2; n4 += v.N4; }
+            if (n2 > 0) s.Features2 = CodingTotalsOf.From(f2, n2);
+            if (n4 > 0) s.Gradient1 = CodingTotalsOf.From(g1, n4);
+        }
         var state = new ModelState { Round = r.Round, ServerStats = s };
         state.Parameters.AddRange(ParameterSet.FromModule(global.named_parameters()).ToMessages());
         if (r.OptimizerState) state.Optimizer.AddRange(OptimizerState().ToMessages());

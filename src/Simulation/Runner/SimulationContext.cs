@@ -55,8 +55,8 @@ public sealed class SimulationContext
     /// <summary>Where tensors live (<c>cofusfl.torch.device</c>); checked by <see cref="SimulationRunner.Validate"/>.</summary>
     public CoFUsfl.Torch.Device Device => CoFUsfl.Torch.Device.Parse(Options.Torch.Device);
 
-    public bool EntropyUplink => Options.Split.Features.Uplink == "entropy";
-    public bool EntropyDownlink => Options.Split.Features.Downlink == "entropy";
+    public Protocol.FeatureDensity? EntropyUplink => Protocol.FeatureCodec.DensityOf(Options.Split.Features.Uplink);
+    public Protocol.FeatureDensity? EntropyDownlink => Protocol.FeatureCodec.DensityOf(Options.Split.Features.Downlink);
 
     /// <summary>Simulated compute time of a step part: MACs over the device's speed (estimated, deterministic) or wall time / speed (measured).</summary>
     public TimeSpan ComputeTime(long macs, double speed, long startTimestamp)

@@ -232,6 +232,7 @@ public static class SimulationRunner
         // Values that would otherwise only fail inside an actor (a constructor or a handler), mid-run.
         Need(o.Split.Features.GainInit > 0 && double.IsFinite(o.Split.Features.GainInit), $"cofusfl.split.features.gain-init = {o.Split.Features.GainInit}: must be positive");
         Need(o.Split.Gradients.TopkRatio is > 0 and <= 1, $"cofusfl.split.gradients.topk-ratio = {o.Split.Gradients.TopkRatio}: must be in (0, 1]");
+        Need(o.Split.Gradients.Step is > 0 and <= 1000, $"cofusfl.split.gradients.step = {o.Split.Gradients.Step}: must be in (0, 1000] (units of each channel's RMS)");
         Need(o.Loss.Lambda >= 0 && o.Loss.Beta >= 0, $"cofusfl.loss: lambda ({o.Loss.Lambda}) and beta ({o.Loss.Beta}) must not be negative");
         foreach (var (key, opt) in new[] { ("client-optimizer", o.Training.ClientOptimizer), ("server-optimizer", o.Training.ServerOptimizer) })
             Need(opt.Lr > 0 && opt.Beta1 is >= 0 and < 1 && opt.Beta2 is >= 0 and < 1 && opt.WeightDecay >= 0,
@@ -251,9 +252,9 @@ public static class SimulationRunner
         Need(o.Runtime.Clock is "virtual" or "real", $"cofusfl.runtime.clock: unknown '{o.Runtime.Clock}' (virtual, real)");
         Need(o.Runtime.ComputeTime is "estimated" or "measured", $"cofusfl.runtime.compute-time: unknown '{o.Runtime.ComputeTime}' (estimated, measured)");
         foreach (var (key, v) in new[] { ("uplink", o.Split.Features.Uplink), ("downlink", o.Split.Features.Downlink) })
-            Need(v is "float32" or "int8" or "entropy", $"cofusfl.split.features.{key}: unknown codec '{v}' (float32, int8, entropy)");
+            Need(v is "float32" or "int8" or "entropy" or "adaptive", $"cofusfl.split.features.{key}: unknown codec '{v}' (float32, int8, entropy, adaptive)");
         foreach (var (key, v) in new[] { ("uplink", o.Split.Gradients.Uplink), ("downlink", o.Split.Gradients.Downlink) })
-            Need(v is "float32" or "float16" or "int8" or "topk", $"cofusfl.split.gradients.{key}: unknown codec '{v}' (float32, float16, int8, topk)");
+            Need(v is "float32" or "float16" or "int8" or "entropy" or "topk", $"cofusfl.split.gradients.{key}: unknown codec '{v}' (float32, float16, int8, entropy, topk)");
         Need(o.Clients.Profiles.Count > 0, "cofusfl.clients.profiles: at least one profile");
         foreach (var p in o.Clients.Profiles)
         {

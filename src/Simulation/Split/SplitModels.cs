@@ -54,14 +54,14 @@ public sealed class ClientModel : Module
     public readonly Sequential g_a, g_s;
     public readonly FeatureEntropyModel? feature1;
 
-    public ClientModel(SplitPlan plan, bool entropyUplink, double gainInit, Generator? g)
+    public ClientModel(SplitPlan plan, FeatureDensity? uplink, double gainInit, Generator? g)
     {
         var a = CodecLayers.AnalysisLayers(plan.N, plan.M, g);
         var s = CodecLayers.SynthesisLayers(plan.N, plan.M, g);
         g_a = RegisterModule("g_a", new Sequential(0, a.Take(plan.Head)));
         g_s = RegisterModule("g_s", new Sequential(plan.Tail, s.Skip(plan.Tail)));
         foreach (var unused in a.Skip(plan.Head).Concat(s.Take(plan.Tail))) unused.Dispose();
-        if (entropyUplink) feature1 = RegisterModule("feature1", new FeatureEntropyModel(plan.Split1Channels, gainInit, g));
+        if (uplink is { } d) feature1 = RegisterModule("feature1", new FeatureEntropyModel(plan.Split1Channels, gainInit, g, d));
     }
 }
 
@@ -72,11 +72,11 @@ public sealed class ServerModel : IDisposable
     public CompressionModel Codec { get; }
     public FeatureEntropyModel? Feature2 { get; }
 
-    public ServerModel(SplitPlan plan, bool entropyDownlink, double gainInit, Generator? g)
+    public ServerModel(SplitPlan plan, FeatureDensity? downlink, double gainInit, Generator? g)
     {
         Plan = plan;
         Codec = CodecZoo.Create(plan.ModelName, plan.N, plan.M, g);
-        if (entropyDownlink) Feature2 = new FeatureEntropyModel(plan.Split2Channels, gainInit, g);
+        if (downlink is { } d) Feature2 = new FeatureEntropyModel(plan.Split2Channels, gainInit, g, d);
     }
 
     /// <summary>f1 → (f2, likelihoods of y and z).</summary>
@@ -102,7 +102,7 @@ public sealed class ServerModel : IDisposable
     public Tensor aux_loss()
     {
         var loss = Codec.aux_loss();
-        return Feature2 is null ? loss : loss + Feature2.entropy_bottleneck.loss();
+        return Feature2?.entropy_bottleneck is { } eb ? loss + eb.loss() : loss;
     }
 
     public ServerModel to(Device device)
