@@ -5,7 +5,7 @@ namespace CoFUsfl.Models.Coding;
 /// <param name="BytesWritten">Bytes of the side information (tables) plus every rANS string: what goes on the wire.</param>
 /// <param name="SideBytes">Bytes of the side information alone.</param>
 /// <param name="BitsEstimated">The coder's own estimate: the ideal code length of the symbols under the very tables sent
-/// (−Σ log2 freq/2^16, escapes with their bypass bits), plus the side information's bits.</param>
+/// (−Σ log2 freq/2^16, escapes with their bypass bits), plus the side information's bits and each string's 64-bit final state.</param>
 /// <param name="EntropyBits">Empirical entropy of the symbols (per channel, Σ −n·log2(n/N)): the ideal for this
 /// quantization, with no side information; no code of these symbols with per-channel tables can do better.</param>
 public readonly record struct CodingStats(long Symbols, long BytesWritten, long SideBytes, double BitsEstimated, double EntropyBits)
@@ -112,7 +112,8 @@ public static class AdaptiveCoder
             strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table);
         var tables = header.ToArray();
         var bytes = tables.LongLength + strings.Sum(x => (long)x.Length);
-        return new AdaptiveCode(tables, strings, new CodingStats(symbols.Length, bytes, tables.Length, estimate + 8.0 * tables.Length, entropy));
+        // The estimate also counts what every rANS string must write beyond its symbols: the 64-bit final state.
+        return new AdaptiveCode(tables, strings, new CodingStats(symbols.Length, bytes, tables.Length, estimate + 8.0 * tables.Length + 64.0 * batch, entropy));
     }
 
     /// <summary>Decodes [B, C, S] symbols; malformed tables or strings are an <see cref="InvalidDataException"/>.</summary>
