@@ -15,7 +15,7 @@ public static class CompareCommand
         var runs = new Argument<string[]>("runs") { Description = "Run folders (the first is the baseline).", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--out") { Description = "SVG of eval PSNR vs cumulative transfer bytes (default: compare.svg in the working directory)." };
         var json = new Option<bool>("--json") { Description = "Print the comparison as JSON." };
-        var command = new Command("compare", "Compare run folders: bytes by transfer, reduction ratio against the first run, Kodak PSNR/bpp.") { runs, output, json };
+        var command = new Command("compare", "Compare run folders: feature and protocol bytes, reductions against the first run at matched steps and to reach its final Kodak PSNR, Kodak PSNR/bpp.") { runs, output, json };
         command.SetAction(r =>
         {
             var loaded = new List<(string Dir, JsonObject Summary, List<JsonObject> Rounds)>();
@@ -34,33 +34,35 @@ public static class CompareCommand
                     throw new CliException($"error: {dir} is not a finished run folder ({e.Message})");
                 }
             }
-            var baseline = loaded[0].Summary["bytes_transfers"]!.GetValue<long>();
+            var compared = Comparison.Compare(loaded.Select(l => Comparison.Figures(new RunFolder(l.Dir, l.Summary, l.Rounds))).ToList());
             var result = new JsonArray();
-            foreach (var (dir, s, _) in loaded)
+            foreach (var c in compared)
             {
-                var t = s["bytes_transfers"]!.GetValue<long>();
-                result.Add(new JsonObject
-                {
-                    ["run"] = s["name"]?.GetValue<string>() ?? dir,
-                    ["dir"] = dir,
-                    ["rounds"] = s["rounds"]?.GetValue<int>(),
-                    ["bytes_transfers"] = t,
-                    ["bytes_total"] = s["bytes_total"]?.GetValue<long>(),
-                    ["reduction_vs_first"] = t > 0 ? (double)baseline / t : null,
-                    ["kodak_psnr"] = s["kodak"]?["psnr"]?.GetValue<double>(),
-                    ["kodak_bpp"] = s["kodak"]?["bpp"]?.GetValue<double>(),
-                    ["split"] = s["split"]?.DeepClone(),
-                });
+                var o = Comparison.ToJson(c);
+                var s = loaded.First(l => l.Dir == c.Run.Dir).Summary;
+                o["rounds"] = s["rounds"]?.GetValue<int>();
+                o["bytes_transfers"] = s["bytes_transfers"]?.GetValue<long>();
+                o["bytes_total"] = s["bytes_total"]?.GetValue<long>();
+                o["reduction_vs_first"] = c.ProtocolReduction;
+                o["split"] = s["split"]?.DeepClone();
+                result.Add(o);
             }
             if (r.GetValue(json)) Console.WriteLine(result.ToJsonString());
             else
             {
-                var table = new Table().AddColumns("run", "rounds", "transfer bytes", "reduction", "all bytes", "Kodak PSNR", "Kodak bpp");
-                foreach (var o in result)
-                    table.AddRow(Markup.Escape(o!["run"]!.GetValue<string>()), $"{o["rounds"]}", $"{o["bytes_transfers"]!.GetValue<long>():N0}",
-                        o["reduction_vs_first"] is { } red ? $"{red.GetValue<double>():F2}x" : "-", $"{o["bytes_total"]?.GetValue<long>():N0}",
-                        o["kodak_psnr"] is { } p ? $"{p.GetValue<double>():F2}" : "-", o["kodak_bpp"] is { } b ? $"{b.GetValue<double>():F4}" : "-");
+                static string X(double? v) => v is { } x && double.IsFinite(x) ? $"{x:F2}x" : "-";
+                static string Pct(double v) => double.IsFinite(v) ? $"{100 / v:G3} %" : "-";
+                var target = compared[0].Run.KodakPsnr;
+                var table = new Table().AddColumns("run", "rounds", "features [[1]]+[[2]]", "reduction", "share", "protocol [[1]]-[[4]]", "reduction", "share",
+                    $"to reach {(target is { } t ? $"{t:F2} dB" : "-")}: features", "protocol", "Kodak PSNR", "Kodak bpp");
+                foreach (var c in compared)
+                    table.AddRow(Markup.Escape(c.Run.Name), $"{loaded.First(l => l.Dir == c.Run.Dir).Summary["rounds"]}", $"{c.Run.FeatureBytes:N0}", X(c.FeatureReduction), Pct(c.FeatureReduction),
+                        $"{c.Run.ProtocolBytes:N0}", X(c.ProtocolReduction), Pct(c.ProtocolReduction),
+                        c.FeatureBytesToTarget is null ? "not reached" : X(c.FeatureReductionToTarget), c.ProtocolBytesToTarget is null ? "not reached" : X(c.ProtocolReductionToTarget),
+                        c.Run.KodakPsnr is { } p ? $"{p:F2}" : "-", c.Run.KodakBpp is { } b ? $"{b:F4}" : "-");
                 AnsiConsole.Write(table);
+                AnsiConsole.MarkupLine("reduction = first run's bytes / this run's (matched steps); share = this run's bytes as a % of the first's; " +
+                                       "\"to reach\": the same ratio for the bytes spent until Kodak PSNR first reached the first run's final PSNR.");
             }
             var series = loaded.Select(l =>
             {

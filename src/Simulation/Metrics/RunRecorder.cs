@@ -346,6 +346,16 @@ public sealed class RunRecorder : IRoundObserver
             ["rounds"] = rounds.Count,
             ["model"] = ctx.Plan.ModelName,
             ["split"] = new JsonObject { ["head"] = ctx.Plan.Head, ["tail"] = ctx.Plan.Tail, ["features_up"] = ctx.Options.Split.Features.Uplink, ["features_down"] = ctx.Options.Split.Features.Downlink, ["gradients_up"] = ctx.Options.Split.Gradients.Uplink, ["gradients_down"] = ctx.Options.Split.Gradients.Downlink },
+            ["beta"] = ctx.Options.Loss.Beta,
+            ["lambda"] = ctx.Options.Loss.Lambda,
+            ["setup"] = new JsonObject
+            {
+                ["n"] = ctx.Plan.N, ["m"] = ctx.Plan.M, ["crop"] = ctx.Options.Data.Crop, ["batch_size"] = ctx.Options.Data.BatchSize,
+                ["local_steps"] = ctx.Options.Training.LocalSteps, ["mode"] = ctx.Options.Training.Mode, ["seed"] = ctx.Options.Seed,
+                ["clients"] = ctx.Options.Federation.Clients, ["clients_per_round"] = ctx.Options.Federation.ClientsPerRound,
+                ["gradient_step"] = ctx.Options.Split.Gradients.Step, ["gain_init"] = ctx.Options.Split.Features.GainInit,
+                ["partition"] = ctx.Options.Data.Partition.Kind,
+            },
             ["bytes_total"] = all,
             ["bytes_transfers"] = transfers,
             ["bytes_by_kind"] = totals,

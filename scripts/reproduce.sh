@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Reproduces CoF U-SFL's communication experiment (hocon/experiments/paper) and regenerates docs/results.md
+# and its plots from the run folders: nothing in that document is typed by hand.
+#
+#   scripts/reproduce.sh            # run what has no summary.json yet, then the report
+#   scripts/reproduce.sh --force    # run everything again
+#   scripts/reproduce.sh --report   # only regenerate docs/results.md from runs/paper
+#   scripts/reproduce.sh --gpu      # the q1-scale variant (hocon/experiments/paper/gpu, runs/paper-gpu)
+#
+# Each 2-core run takes about 20-30 minutes (4000 client steps); all six about 2.5 hours.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+cd "$ROOT"
+force=0; report_only=0; dir=hocon/experiments/paper; out=runs/paper; doc=docs/results.md; extra=()
+for a in "$@"; do
+  case "$a" in
+    --force) force=1 ;;
+    --report) report_only=1 ;;
+    --gpu) dir=hocon/experiments/paper/gpu; out=runs/paper-gpu; doc=docs/results-gpu.md; extra=(-D cofusfl.torch.device=cuda) ;;
+    *) echo "reproduce.sh: unknown argument '$a' (--force, --report, --gpu)" >&2; exit 2 ;;
+  esac
+done
+# The order matters only for what is there first when time runs out: the baseline, the headline, then the sweep.
+runs=(usfl-float32 cof-full cof-features cof-full-beta16 cof-full-beta4 cof-full-beta0p25)
+if [[ $report_only == 0 ]]; then
+  for r in "${runs[@]}"; do
+    if [[ $force == 0 && -f "$out/$r/summary.json" ]]; then echo "reproduce: $r done already ($out/$r)"; continue; fi
+    echo "reproduce: running $r"
+    ./cofusfl run "$dir/$r.conf" --out "$out/$r" "${extra[@]}"
+  done
+fi
+present=()
+for r in "${runs[@]}"; do [[ -f "$out/$r/summary.json" ]] && present+=("$out/$r"); done
+if [[ ${#present[@]} -eq 0 ]]; then echo "reproduce: no finished run in $out" >&2; exit 1; fi
+./cofusfl report "${present[@]}" --out "$doc" --title "CoF U-SFL reproduction ($dir)"

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using CoFUsfl.Simulation.Metrics;
+using Spectre.Console;
+
+namespace CoFUsfl.Cli.Commands;
+
+/// <summary><c>cofusfl report RUN_DIR… --out docs/results.md</c>: the results document of a communication experiment, from run folders.</summary>
+[CliCommand]
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var runs = new Argument<string[]>("runs") { Description = "Run folders (the first is the float32 U-SFL baseline).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Markdown file to write; its plots go to <name>-plots/ beside it.", DefaultValueFactory = _ => "docs/results.md" };
+        var title = new Option<string>("--title") { Description = "Title of the document.", DefaultValueFactory = _ => "CoF U-SFL: communication vs quality" };
+        var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title };
+        command.SetAction(r =>
+        {
+            var folders = new List<RunFolder>();
+            foreach (var dir in r.GetValue(runs)!)
+            {
+                try { folders.Add(RunFolder.Load(dir)); }
+                catch (InvalidDataException e) { throw new CliException($"error: {e.Message}"); }
+            }
+            var path = r.GetValue(output)!;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            ResultsReport.Write(folders, path, r.GetValue(title)!, DateTimeOffset.UtcNow);
+            AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(path)}[/] ({folders.Count} runs)");
+            return 0;
+        });
+        return command;
+    }
+}
