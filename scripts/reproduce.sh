@@ -21,7 +21,7 @@ for a in "$@"; do
   esac
 done
 # The order matters only for what is there first when time runs out: the baseline, the headline, then the sweep.
-runs=(usfl-float32 cof-full cof-features cof-full-beta16 cof-full-beta4 cof-full-beta0p25)
+runs=(usfl-float32 cof-full cof-features cof-full-beta0p25 cof-full-beta4 cof-full-beta0p0625)
 if [[ $report_only == 0 ]]; then
   for r in "${runs[@]}"; do
     if [[ $force == 0 && -f "$out/$r/summary.json" ]]; then echo "reproduce: $r done already ($out/$r)"; continue; fi
@@ -29,7 +29,15 @@ if [[ $report_only == 0 ]]; then
     ./cofusfl run "$dir/$r.conf" --out "$out/$r" "${extra[@]}"
   done
 fi
+ref="$out/codec-reference"
+if [[ $report_only == 0 && ( $force == 1 || ! -f "$ref/kodak.json" ) && -f "$dir/codec-reference.conf" ]]; then
+  echo "reproduce: codec-only reference (codec train of the same model and steps)"
+  ./cofusfl codec train "$dir/codec-reference.conf" -D cofusfl.codec-training.out="$ref" "${extra[@]}"
+  ./cofusfl codec eval --model "$ref/codec.safetensors" --dataset "$(./cofusfl config resolve "$dir/common.conf" --json --with-reference | python3 -c 'import json,sys,os; c=json.load(sys.stdin)["cofusfl"]; print(os.path.join(c["data"]["root"], c["evaluation"]["dataset"]))')" --out "$ref/kodak.json" > /dev/null
+fi
 present=()
 for r in "${runs[@]}"; do [[ -f "$out/$r/summary.json" ]] && present+=("$out/$r"); done
 if [[ ${#present[@]} -eq 0 ]]; then echo "reproduce: no finished run in $out" >&2; exit 1; fi
-./cofusfl report "${present[@]}" --out "$doc" --title "CoF U-SFL reproduction ($dir)"
+reference=()
+[[ -f "$ref/kodak.json" ]] && reference=(--codec-reference "$ref/kodak.json")
+./cofusfl report "${present[@]}" --out "$doc" --title "CoF U-SFL reproduction ($dir)" "${reference[@]}"

@@ -53,16 +53,21 @@ public static class CompareCommand
                 static string X(double? v) => v is { } x && double.IsFinite(x) ? $"{x:F2}x" : "-";
                 static string Pct(double v) => double.IsFinite(v) ? $"{100 / v:G3} %" : "-";
                 var target = compared[0].Run.KodakPsnr;
-                var table = new Table().AddColumns("run", "rounds", "features [[1]]+[[2]]", "reduction", "share", "protocol [[1]]-[[4]]", "reduction", "share",
-                    $"to reach {(target is { } t ? $"{t:F2} dB" : "-")}: features", "protocol", "Kodak PSNR", "Kodak bpp");
+                static string Mb(double b) => b >= 1e8 ? $"{b / 1e6:F0}" : b >= 1e6 ? $"{b / 1e6:F1}" : $"{b / 1e6:F3}";
+                var table = new Table().AddColumns("run", "rounds", "features MB", "reduction", "protocol MB", "reduction", "Kodak PSNR", "bpp");
                 foreach (var c in compared)
-                    table.AddRow(Markup.Escape(c.Run.Name), $"{loaded.First(l => l.Dir == c.Run.Dir).Summary["rounds"]}", $"{c.Run.FeatureBytes:N0}", X(c.FeatureReduction), Pct(c.FeatureReduction),
-                        $"{c.Run.ProtocolBytes:N0}", X(c.ProtocolReduction), Pct(c.ProtocolReduction),
-                        c.FeatureBytesToTarget is null ? "not reached" : X(c.FeatureReductionToTarget), c.ProtocolBytesToTarget is null ? "not reached" : X(c.ProtocolReductionToTarget),
+                    table.AddRow(Markup.Escape(c.Run.Name), $"{loaded.First(l => l.Dir == c.Run.Dir).Summary["rounds"]}",
+                        Mb(c.Run.FeatureBytes), $"{X(c.FeatureReduction)} ({Pct(c.FeatureReduction)})",
+                        Mb(c.Run.ProtocolBytes), $"{X(c.ProtocolReduction)} ({Pct(c.ProtocolReduction)})",
                         c.Run.KodakPsnr is { } p ? $"{p:F2}" : "-", c.Run.KodakBpp is { } b ? $"{b:F4}" : "-");
                 AnsiConsole.Write(table);
-                AnsiConsole.MarkupLine("reduction = first run's bytes / this run's (matched steps); share = this run's bytes as a % of the first's; " +
-                                       "\"to reach\": the same ratio for the bytes spent until Kodak PSNR first reached the first run's final PSNR.");
+                var reach = new Table().AddColumns("run", $"to {(target is { } t ? $"{t:F2} dB" : "the first run's PSNR")}: features MB", "reduction", "protocol MB", "reduction");
+                foreach (var c in compared)
+                    reach.AddRow(Markup.Escape(c.Run.Name), c.FeatureBytesToTarget is { } f ? Mb(f) : "not reached", X(c.FeatureReductionToTarget),
+                        c.ProtocolBytesToTarget is { } q ? Mb(q) : "not reached", X(c.ProtocolReductionToTarget));
+                AnsiConsole.Write(reach);
+                AnsiConsole.MarkupLine("reduction = the first run's bytes / this run's (matched steps; and until Kodak PSNR first reaches the first run's final PSNR); " +
+                                       "in brackets this run's bytes as a share of the first's. features = transfers [[1]]+[[2]], protocol = [[1]]-[[4]].");
             }
             var series = loaded.Select(l =>
             {

@@ -13,7 +13,8 @@ public static class ReportCommand
         var runs = new Argument<string[]>("runs") { Description = "Run folders (the first is the float32 U-SFL baseline).", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "Markdown file to write; its plots go to <name>-plots/ beside it.", DefaultValueFactory = _ => "docs/results.md" };
         var title = new Option<string>("--title") { Description = "Title of the document.", DefaultValueFactory = _ => "CoF U-SFL: communication vs quality" };
-        var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title };
+        var reference = new Option<string?>("--codec-reference") { Description = "JSON of `codec eval --out` for the same codec trained without a split (cofusfl codec train): shown as the reference point." };
+        var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title, reference };
         command.SetAction(r =>
         {
             var folders = new List<RunFolder>();
@@ -24,7 +25,16 @@ public static class ReportCommand
             }
             var path = r.GetValue(output)!;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            ResultsReport.Write(folders, path, r.GetValue(title)!, DateTimeOffset.UtcNow);
+            System.Text.Json.Nodes.JsonObject? codec = null;
+            if (r.GetValue(reference) is { } f)
+            {
+                try { codec = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(f))!.AsObject(); }
+                catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"error: --codec-reference {f}: not a codec eval result ({e.Message})");
+                }
+            }
+            ResultsReport.Write(folders, path, r.GetValue(title)!, DateTimeOffset.UtcNow, codec);
             AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(path)}[/] ({folders.Count} runs)");
             return 0;
         });

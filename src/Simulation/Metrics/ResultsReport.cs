@@ -18,7 +18,7 @@ public static class ResultsReport
     private static string X(double? v) => v is { } x && double.IsFinite(x) ? x.ToString(x >= 100 ? "F0" : x >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture) + "×" : "–";
 
     /// <summary>Writes <paramref name="markdownPath"/> and its plots (in <c>{name}-plots/</c> beside it); returns the markdown.</summary>
-    public static string Write(IReadOnlyList<RunFolder> folders, string markdownPath, string title, DateTimeOffset? now = null)
+    public static string Write(IReadOnlyList<RunFolder> folders, string markdownPath, string title, DateTimeOffset? now = null, System.Text.Json.Nodes.JsonObject? codecReference = null)
     {
         var figures = folders.Select(Comparison.Figures).ToList();
         var compared = Comparison.Compare(figures);
@@ -47,6 +47,13 @@ public static class ResultsReport
                           $"{Mb(c.Run.ProtocolBytes)} | {X(c.ProtocolReduction)} | {F(c.Run.KodakPsnr)} | {Delta(c.PsnrLoss)} | {F(c.Run.KodakMsSsim, "F4")} | {F(c.Run.KodakBpp, "F3")} |");
         md.AppendLine();
 
+        if (codecReference is not null)
+        {
+            double? D(string k) => codecReference[k]?.GetValue<double>();
+            md.AppendLine($"Reference point: the same codec trained on one machine for the same number of steps (`cofusfl codec train " +
+                          $"hocon/experiments/paper/codec-reference.conf`, no split, nothing on a wire): Kodak {F(D("psnr"))} dB, MS-SSIM {F(D("ms_ssim"), "F4")}, " +
+                          $"{F(D("bpp"), "F3")} bpp ({codecReference["images"]} images).").AppendLine();
+        }
         md.AppendLine($"## Bytes to reach the first run's final Kodak PSNR ({F(baseRun.KodakPsnr)} dB)").AppendLine();
         md.AppendLine("Cumulative bytes at which a run's Kodak PSNR first reaches that value, interpolated linearly between its evaluations.").AppendLine();
         md.AppendLine("| run | features (MB) | reduction | protocol (MB) | reduction |");
@@ -124,6 +131,15 @@ public static class ResultsReport
         }
         md.AppendLine("Run folders hold everything above (`summary.json`, `metrics.jsonl` with per-round `coding`, checkpoints, `codec.safetensors`); " +
                       "final model hashes: " + string.Join(", ", figures.Select(r => $"{r.Name} `{r.ModelHash}`")) + ".");
+        // The records behind every figure, kept beside the document (run folders themselves are not versioned).
+        foreach (var f in folders)
+        {
+            var dest = Path.Combine(plotDir, "runs", f.Name);
+            Directory.CreateDirectory(dest);
+            foreach (var file in new[] { "summary.json", "metrics.jsonl", "config.conf" })
+                if (File.Exists(Path.Combine(f.Dir, file))) File.Copy(Path.Combine(f.Dir, file), Path.Combine(dest, file), overwrite: true);
+        }
+        md.AppendLine().AppendLine($"Each run's `summary.json`, `metrics.jsonl` and `config.conf` are copied to [`{rel}/runs/`]({rel}/runs/).");
         var text = md.ToString();
         File.WriteAllText(markdownPath, text);
         return text;
