@@ -42,15 +42,16 @@ public sealed class CodecEvaluator(string folder)
 {
     public string Folder { get; } = folder;
 
-    public EvalSummary Evaluate(CompressionModel model, int limit = 0)
+    /// <param name="decoded">Called with the decoded 8-bit image of each of the first <paramref name="keep"/> images.</param>
+    public EvalSummary Evaluate(CompressionModel model, int limit = 0, Action<ImageResult, Imaging.Image>? decoded = null, int keep = 0)
     {
         var files = ImageBridge.List(Folder);
         if (limit > 0) files = files.Take(limit).ToList();
-        var results = files.Select(f => EvaluateImage(model, f)).ToList();
+        var results = files.Select((f, i) => EvaluateImage(model, f, i < keep ? decoded : null)).ToList();
         return new EvalSummary(Path.GetFileName(Folder.TrimEnd('/')), results);
     }
 
-    public static ImageResult EvaluateImage(CompressionModel model, string path)
+    public static ImageResult EvaluateImage(CompressionModel model, string path, Action<ImageResult, Imaging.Image>? decodedImage = null)
     {
         var (chw, h, w) = ImageBridge.LoadChw(path);
         var padded = Data.Padding.PadToMultiple(chw, 3, h, w, model.DownsamplingFactor);
@@ -74,6 +75,8 @@ public sealed class CodecEvaluator(string folder)
         var decoded = Imaging.ImageConvert.FromChwFloat(xHat, h, w);
         var psnr = Metrics.Psnr.Compute(original, decoded);
         var msssim = Metrics.MsSsim.Compute(original, decoded);
-        return new ImageResult(Path.GetFileName(path), w, h, bytes.Length, 8.0 * bytes.Length / pixels, estBits / pixels, psnr, msssim, encodeMs, decodeMs);
+        var result = new ImageResult(Path.GetFileName(path), w, h, bytes.Length, 8.0 * bytes.Length / pixels, estBits / pixels, psnr, msssim, encodeMs, decodeMs);
+        decodedImage?.Invoke(result, decoded);
+        return result;
     }
 }

@@ -26,6 +26,9 @@ public sealed class RunRecorder : IRoundObserver
     private readonly Dictionary<string, long> previousFaults = new(StringComparer.Ordinal);
     private readonly long wallStart = System.Diagnostics.Stopwatch.GetTimestamp();
     private RoundRecord? last;
+    private TensorBoardWriter? tensorboard;
+    /// <summary>Kodak reconstructions written to the TensorBoard file at each evaluation.</summary>
+    public const int TensorBoardImages = 2;
     private EvalSummary? lastEval;
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public uint FirstRound { get; }
@@ -53,8 +56,13 @@ public sealed class RunRecorder : IRoundObserver
         this.evaluator = evaluator;
         FirstRound = firstRound;
         Directory.CreateDirectory(dir);
-        if (firstRound == 1) File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "");
+        if (firstRound == 1)
+        {
+            File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "");
+            foreach (var old in Directory.EnumerateFiles(dir, "events.out.tfevents.*")) File.Delete(old); // a fresh run: no curves of an earlier one
+        }
         else LoadEarlierSession(firstRound);
+        tensorboard = new TensorBoardWriter(dir);
     }
 
     public void RoundStarted(uint round, int clients)
@@ -130,22 +138,55 @@ public sealed class RunRecorder : IRoundObserver
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
             using var model = AssembleCodec(r.ServerParameters, r.ClientParameters);
-            try { lastEval = evaluator.Evaluate(model, o.Evaluation.Limit); }
+            var images = new List<(ImageResult, Models.Imaging.Image)>();
+            try { lastEval = evaluator.Evaluate(model, o.Evaluation.Limit, (res, img) => images.Add((res, img)), TensorBoardImages); }
             catch (ArithmeticException e) { Diverged(r, line, $"evaluating the global model on {o.Evaluation.Dataset} failed: {e.Message}"); }
             line["eval"] = lastEval.ToJson(includeImages: false);
+            foreach (var (res, img) in images)
+                tensorboard?.Image(r.Round, $"eval/{Path.GetFileNameWithoutExtension(res.Name)}", img.Width, img.Height, Models.Imaging.PngEncoder.Encode(img));
         }
         var ckptDue = CheckpointDue(o, r.Round);
         if (ckptDue) SaveCheckpoint(r);
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         rounds.Add(line);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
+        tensorboard?.Scalars(r.Round, TensorBoardScalars(line));
         var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
         progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]?.GetValue<double>():F2}, train PSNR {line["train"]!["psnr"]?.GetValue<double>():F2} dB{evalText}, {total / 1e6:F2} MB sent ({r.Result.Completed.Count} clients completed, {r.Result.Dropped.Count} dropped)");
         hooks.RoundCompleted?.Invoke(r.Round, line);
         return r.Round < o.Run.Rounds;
     }
 
-    public void Finished() => Done.TrySetResult();
+    public void Finished()
+    {
+        tensorboard?.Dispose();
+        tensorboard = null;
+        Done.TrySetResult();
+    }
+
+    /// <summary>
+    /// The scalars of a metrics line for TensorBoard, tagged by their path: train/*, eval/*, bytes/* (per transfer and
+    /// kind, this round), coding/*/bits_per_symbol_*, time/*.
+    /// </summary>
+    public static IEnumerable<(string Tag, double Value)> TensorBoardScalars(JsonObject line)
+    {
+        foreach (var (k, v) in line["train"]!.AsObject())
+            if (v is JsonValue jv && jv.TryGetValue<double>(out var d)) yield return ($"train/{k}", d);
+        if (line["eval"] is JsonObject e)
+            foreach (var k in new[] { "psnr", "ms_ssim", "bpp", "bpp_estimated" })
+                if (e[k] is JsonValue ev && ev.TryGetValue<double>(out var d)) yield return ($"eval/{k}", d);
+        foreach (var (k, v) in line["bytes"]!.AsObject()) yield return ($"bytes/{k}", v!.GetValue<long>());
+        yield return ("bytes/transfers_round", line["bytes_transfers_round"]!.GetValue<long>());
+        yield return ("bytes/all_round", line["bytes_round"]!.GetValue<long>());
+        if (line["coding"] is JsonObject c)
+            foreach (var (t, stats) in c)
+                foreach (var k in new[] { "bits_per_symbol_written", "bits_per_symbol_estimated", "bits_per_symbol_entropy" })
+                    yield return ($"coding/{t}/{k}", stats![k]!.GetValue<double>());
+        yield return ("time/simulated_s", line["simulated_time_s"]!.GetValue<double>());
+        yield return ("time/round_simulated_s", line["round_simulated_s"]!.GetValue<double>());
+        yield return ("clients/completed", line["clients_completed"]!.GetValue<int>());
+        yield return ("clients/dropped", line["clients_dropped"]!.GetValue<int>());
+    }
 
     /// <summary>Whether round <paramref name="round"/> writes a checkpoint (the last round, and every <c>run.checkpoint-every</c>).</summary>
     public static bool CheckpointDue(SimulationOptions o, uint round) =>
@@ -166,7 +207,12 @@ public sealed class RunRecorder : IRoundObserver
     }
 
     /// <summary>The run cannot go on (see <see cref="TrainingDivergedException"/>): the runner rethrows <paramref name="e"/>.</summary>
-    public void Failed(Exception e) => Done.TrySetException(e);
+    public void Failed(Exception e)
+    {
+        tensorboard?.Dispose();
+        tensorboard = null;
+        Done.TrySetException(e);
+    }
 
     private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
