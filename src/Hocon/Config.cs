@@ -25,6 +25,13 @@ public sealed class Config
     /// <summary>The path of this config inside the config it was taken from (for error messages).</summary>
     public IReadOnlyList<string> PathPrefix => _prefix;
 
+    /// <summary>
+    /// Deepest nesting a configuration may have, before and after substitution: objects, lists and key path segments
+    /// together (<c>a.b = [{}]</c> nests 4 deep counting the root). Deeper input is a <see cref="HoconException"/> at its
+    /// position instead of a stack overflow; real configurations stay below 20.
+    /// </summary>
+    public const int MaxNestingDepth = 256;
+
     /// <summary>An empty configuration.</summary>
     public static Config Empty { get; } = new(HoconObject.Empty(HoconOrigin.Synthetic("empty config")));
 
@@ -79,6 +86,7 @@ public sealed class Config
     public Config WithOverride(string path, HoconValue value)
     {
         var keys = HoconPath.Parse(path, value.Origin);
+        if (keys.Count > MaxNestingDepth) throw Parser.TooDeep(value.Origin);
         HoconValue nested = value;
         for (int i = keys.Count - 1; i >= 0; i--)
             nested = new HoconObject(value.Origin, [new(keys[i], nested)], false, new Dictionary<string, HoconOrigin> { [keys[i]] = value.Origin with { Column = 1 } });
