@@ -22,7 +22,8 @@ public sealed record ClusterSettings
     public RabbitMqOptions Transport { get; init; } = new();
 
     /// <summary>Reads <c>cofusfl.cluster</c> of a resolved configuration; missing keys take the defaults above. Errors name the key.</summary>
-    public static ClusterSettings Bind(Config resolved)
+    /// <param name="warn">Told about a duration without a unit (FILE:LINE:COLUMN first).</param>
+    public static ClusterSettings Bind(Config resolved, Action<string>? warn = null)
     {
         const string root = "cofusfl.cluster";
         var d = new ClusterSettings();
@@ -35,6 +36,7 @@ public sealed record ClusterSettings
             catch (HoconException e) { throw new ArgumentException($"{root}.{key}: {e.Message}", e); }
         }
         string? Str(string key) => c.HasPath(key) ? c.GetString(key) : null;
+        TimeSpan Duration(string key) => c.GetDuration(key, warn);
 
         var t = d.Transport;
         var uriText = Get("broker.uri", t.Uri.ToString(), c.GetString);
@@ -48,8 +50,8 @@ public sealed record ClusterSettings
             VirtualHost = Str("broker.vhost") is { Length: > 0 } v ? v : null,
             Role = Get("node.role", t.Role, c.GetString),
             Capacity = new NodeCapacity(Get("node.cpu-slots", t.Capacity.CpuSlots, c.GetInt), Get("node.gpus", t.Capacity.Gpus, c.GetInt)),
-            HeartbeatInterval = Get("heartbeat-interval", t.HeartbeatInterval, c.GetDuration),
-            UnreachableAfter = Get("unreachable-after", t.UnreachableAfter, c.GetDuration),
+            HeartbeatInterval = Get("heartbeat-interval", t.HeartbeatInterval, Duration),
+            UnreachableAfter = Get("unreachable-after", t.UnreachableAfter, Duration),
             MaxMessageSize = Get("max-message-size", t.MaxMessageSize, c.GetBytes),
             ChunkSize = (int)Math.Min(int.MaxValue, Get("chunk-size", (long)t.ChunkSize, c.GetBytes)),
             OutboundQueueBytes = Get("outbound-queue", t.OutboundQueueBytes, c.GetBytes),
@@ -58,7 +60,7 @@ public sealed record ClusterSettings
         {
             Enabled = Get("enabled", d.Enabled, c.GetBoolean),
             MinNodes = Get("min-nodes", d.MinNodes, c.GetInt),
-            JoinTimeout = Get("join-timeout", d.JoinTimeout, c.GetDuration),
+            JoinTimeout = Get("join-timeout", d.JoinTimeout, Duration),
             NodeName = Get("node.name", d.NodeName, c.GetString),
             Transport = transport,
         };
