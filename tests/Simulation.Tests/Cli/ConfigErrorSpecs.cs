@@ -119,4 +119,19 @@ public class ConfigErrorSpecs : IDisposable
         var column = lines[line].IndexOf(typo + " =", StringComparison.Ordinal);
         RunConfig(text).ShouldFailClearly($"{Bad}:{line + 1}:{column + 1}: unknown key '{key}'", $"did you mean '{suggestion}'?");
     }
+
+    [Fact]
+    public void Two_billion_clients_are_rejected_at_once_naming_the_key_and_the_maximum()
+    {
+        RunConfig(TinyConfig.Run(), "-D", "cofusfl.federation.clients=2147483647", "-D", "cofusfl.federation.clients-per-round=2")
+            .ShouldFailClearly(Bad, "cofusfl.federation.clients = 2147483647", "between 1 and 1000000");
+    }
+
+    [Fact]
+    public void A_file_nested_a_hundred_thousand_deep_is_an_error_at_its_position_not_a_crash()
+    {
+        var r = RunConfig("cofusfl.run.name = " + new string('[', 100_000) + new string(']', 100_000) + "\n");
+        r.ShouldFailClearly($"{Bad}:1:", "nested deeper than 256 levels");
+        r.ExitCode.Should().Be(2);
+    }
 }
