@@ -116,9 +116,12 @@ public static class RunCommand
         catch (ArgumentException e) { throw new CliException($"{file}: {e.Message}"); }
     }
 
-    /// <summary>The resolved configuration under its <c>cofusfl</c> root, so <c>cofusfl run RUN/config.conf</c> reproduces the run.</summary>
+    /// <summary>
+    /// The resolved configuration under its <c>cofusfl</c> root, so <c>cofusfl run RUN/config.conf</c> reproduces the run;
+    /// without secrets (<see cref="ClusterSettings.Redacted"/>): a rerun takes the broker password from the environment.
+    /// </summary>
     internal static string SavedConfig(Config config) =>
-        Config.Empty.WithValue("cofusfl", config.GetObject("cofusfl")).Render();
+        Config.Empty.WithValue("cofusfl", ClusterSettings.Redacted(config).GetObject("cofusfl")).Render();
 
     private static string NextFree(string dir)
     {

@@ -41,7 +41,7 @@ public sealed record ClusterSettings
         var t = d.Transport;
         var uriText = Get("broker.uri", t.Uri.ToString(), c.GetString);
         if (!Uri.TryCreate(uriText, UriKind.Absolute, out var uri))
-            throw new ArgumentException($"{root}.broker.uri: '{uriText}' is not an absolute URI (amqp://host:port/vhost)");
+            throw new ArgumentException($"{root}.broker.uri: '{WithoutPassword(uriText)}' is not an absolute URI (amqp://host:port/vhost)");
         var transport = t with
         {
             Uri = uri,
@@ -66,6 +66,38 @@ public sealed record ClusterSettings
         };
         s.Validate();
         return s;
+    }
+
+    /// <summary>
+    /// <paramref name="resolved"/> without its secrets, for anything written or printed (a run folder's config.conf):
+    /// <c>broker.password</c> emptied (a rerun then takes it from <c>COFUSFL_BROKER_PASSWORD</c>) and the password of the
+    /// broker URI's user info removed (<c>amqp://user:pw@host/</c> → <c>amqp://user@host/</c>).
+    /// </summary>
+    public static Config Redacted(Config resolved)
+    {
+        const string password = "cofusfl.cluster.broker.password", uri = "cofusfl.cluster.broker.uri";
+        if (resolved.HasPath(password) && resolved.GetValue(password) is { } p && !(p is HoconString { Value.Length: 0 }))
+            resolved = resolved.WithValue(password, new HoconString(p.Origin, ""));
+        if (resolved.HasPath(uri) && resolved.GetValue(uri) is HoconString u && WithoutPassword(u.Value) is var safe && safe != u.Value)
+            resolved = resolved.WithValue(uri, new HoconString(u.Origin, safe));
+        return resolved;
+    }
+
+    /// <summary>A URI text without the password of its user info (<c>amqp://user:pw@host/</c> → <c>amqp://user@host/</c>); other text unchanged.</summary>
+    public static string WithoutPassword(string uri)
+    {
+        var start = uri.IndexOf("://", StringComparison.Ordinal);
+        if (start < 0) return uri;
+        start += 3;
+        // A parseable URI knows where its user info ends; for one that is not, any '@' may end it (a password may hold '/').
+        var parsed = Uri.TryCreate(uri, UriKind.Absolute, out var u) ? u : null;
+        if (parsed is { UserInfo.Length: 0 }) return uri;
+        var at = parsed is not null && start + parsed.UserInfo.Length < uri.Length && uri[start + parsed.UserInfo.Length] == '@'
+            ? start + parsed.UserInfo.Length
+            : uri.LastIndexOf('@');
+        if (at < start) return uri;
+        var colon = uri.IndexOf(':', start, at - start);
+        return colon < 0 ? uri : uri[..colon] + uri[at..];
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the key that is out of range.</summary>

@@ -76,7 +76,7 @@ public static class SimulationRunner
         if (request.Resume) firstRound = Resume(ctx, runDir);
         if (firstRound > (uint)o.Run.Rounds)
             throw new ArgumentException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
-        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
+        if (request.ResolvedConfigText is not null) WriteOwnerOnly(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
         var failures = new ActorFailures(hooks.Warn ?? Console.Error.WriteLine);
@@ -113,6 +113,21 @@ public static class SimulationRunner
         {
             placement?.Finish(system, ctx);
         }
+    }
+
+    /// <summary>
+    /// Writes a file only its owner can read (0600 where the OS has modes): a resolved configuration may hold what the
+    /// redaction does not know to be secret (a token in a path, a user name).
+    /// </summary>
+    private static void WriteOwnerOnly(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream))
+            writer.Write(text);
+        // UnixCreateMode applies to a new file only; a resumed run's config.conf already exists.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>
