@@ -57,7 +57,8 @@ public static class RunCommand
             {
                 throw new CliException($"error: {e.Message}");
             }
-            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException or TrainingDivergedException)
+            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException or TrainingDivergedException
+                                           or RunFolderInUseException)
             {
                 throw new CliException($"error: {e.Message}", 1);
             }

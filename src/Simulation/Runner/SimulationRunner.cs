@@ -72,6 +72,8 @@ public static class SimulationRunner
 
         var runDir = request.RunDirectory;
         Directory.CreateDirectory(runDir);
+        // Held until the run returns: nothing of the folder is read or written before it is ours.
+        using var folderLock = RunFolderLock.Acquire(runDir);
         uint firstRound = 1;
         if (request.Resume) firstRound = Resume(ctx, runDir);
         if (firstRound > (uint)o.Run.Rounds)
