@@ -25,6 +25,13 @@ public sealed class Config
     /// <summary>The path of this config inside the config it was taken from (for error messages).</summary>
     public IReadOnlyList<string> PathPrefix => _prefix;
 
+    /// <summary>
+    /// Deepest nesting a configuration may have, before and after substitution: objects, lists and key path segments
+    /// together (<c>a.b = [{}]</c> nests 4 deep counting the root). Deeper input is a <see cref="HoconException"/> at its
+    /// position instead of a stack overflow; real configurations stay below 20.
+    /// </summary>
+    public const int MaxNestingDepth = 256;
+
     /// <summary>An empty configuration.</summary>
     public static Config Empty { get; } = new(HoconObject.Empty(HoconOrigin.Synthetic("empty config")));
 
@@ -79,6 +86,7 @@ public sealed class Config
     public Config WithOverride(string path, HoconValue value)
     {
         var keys = HoconPath.Parse(path, value.Origin);
+        if (keys.Count > MaxNestingDepth) throw Parser.TooDeep(value.Origin);
         HoconValue nested = value;
         for (int i = keys.Count - 1; i >= 0; i--)
             nested = new HoconObject(value.Origin, [new(keys[i], nested)], false, new Dictionary<string, HoconOrigin> { [keys[i]] = value.Origin with { Column = 1 } });
@@ -206,12 +214,40 @@ public sealed class Config
         return DurationNanos(v, Full(HoconPath.Parse(path))) ?? throw WrongType(path, v, "duration (NUMBER or STRING)");
     }
 
-    internal static long? DurationNanos(HoconValue v, string fullPath) => v switch
+    /// <summary>A duration, warning <paramref name="warnBareNumber"/> (when given) about a non-zero number without a unit (see <see cref="BareDurationWarning"/>).</summary>
+    public TimeSpan GetDuration(string path, Action<string>? warnBareNumber)
     {
-        HoconNumber n => n.IsIntegral ? n.AsLong * 1_000_000L : JavaDouble.ToLong(n.AsDouble * 1_000_000d),
-        HoconString s => Units.ParseDurationNanos(s.Value, s.Origin, fullPath),
-        _ => null,
-    };
+        var v = GetValue(path);
+        var ns = DurationNanos(v, Full(HoconPath.Parse(path)), warnBareNumber) ?? throw WrongType(path, v, "duration (NUMBER or STRING)");
+        return TimeSpan.FromTicks(ns / 100);
+    }
+
+    internal static long? DurationNanos(HoconValue v, string fullPath, Action<string>? warnBareNumber = null)
+    {
+        if (warnBareNumber is not null && BareDurationWarning(v, fullPath) is { } warning) warnBareNumber(warning);
+        return v switch
+        {
+            HoconNumber n => n.IsIntegral ? n.AsLong * 1_000_000L : JavaDouble.ToLong(n.AsDouble * 1_000_000d),
+            HoconString s => Units.ParseDurationNanos(s.Value, s.Origin, fullPath),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// <c>FILE:LINE:COLUMN: warning: ...</c> for a duration given as a non-zero number without a unit (HOCON reads it as
+    /// milliseconds, rarely what <c>round-deadline = 30</c> means); null for anything else.
+    /// </summary>
+    public static string? BareDurationWarning(HoconValue v, string fullPath)
+    {
+        var text = v switch
+        {
+            HoconNumber n when n.AsDouble != 0 => n.JavaText,
+            HoconString s when double.TryParse(s.Value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d != 0 => s.Value.Trim(),
+            _ => null,
+        };
+        return text is null ? null
+            : $"{v.Origin}: warning: '{fullPath}' = {text} has no unit and is read as {text} ms; write the unit ({text} ms, {text} s, ...)";
+    }
 
     /// <summary>A period: <c>10 d</c>, <c>2w</c>, <c>3 months</c> (<c>m</c> is months here), <c>1y</c>; a bare number is days.</summary>
     public HoconPeriod GetPeriod(string path)
@@ -312,7 +348,8 @@ public sealed class Config
     }
 
     /// <summary>Binds this config to a record/class (kebab-case keys to PascalCase members). See <see cref="ConfigBinder"/>.</summary>
-    public T Bind<T>() => (T)ConfigBinder.Bind(typeof(T), Root, _prefix)!;
+    /// <param name="warn">Told about values that bind but are probably not meant (a duration without a unit).</param>
+    public T Bind<T>(Action<string>? warn = null) => (T)ConfigBinder.Bind(typeof(T), Root, _prefix, warn)!;
 
     /// <summary>Keys of this (user) config that <paramref name="reference"/> does not define. See <see cref="KeyValidator"/>.</summary>
     public IReadOnlyList<UnknownKey> FindUnknownKeys(Config reference) => KeyValidator.FindUnknownKeys(Root, reference.Root);

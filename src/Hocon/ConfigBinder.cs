@@ -11,13 +11,25 @@ namespace CoFUsfl.Hocon;
 /// (kebab-case or exact name), arrays, lists, dictionaries with string keys, nested records, Nullable, and raw
 /// <see cref="HoconValue"/>/<see cref="Config"/>. A missing required value or a wrong type is a
 /// <see cref="HoconException"/> naming the full path and origin.
+/// <para>Inside a list, an object's keys must be members of its type (an unknown key is an error with the nearest
+/// member): a list replaces the reference config's list whole, so the reference cannot check its elements' keys
+/// (<see cref="KeyValidator"/> checks everything else), and the element type is the only schema they have.</para>
+/// <para>A duration given as a bare number is read as milliseconds (HOCON's rule); <c>warn</c> is told about each
+/// non-zero one, since <c>deadline = 30</c> usually means seconds.</para>
 /// </summary>
 public static class ConfigBinder
 {
     private static readonly NullabilityInfoContext Nullability = new();
 
     /// <summary>Binds <paramref name="value"/> to <paramref name="type"/>; <paramref name="path"/> is used in error messages.</summary>
-    public static object? Bind(Type type, HoconValue value, IReadOnlyList<string> path)
+    /// <param name="warn">Told about values that bind but are probably not meant (a duration without a unit); null = not told.</param>
+    public static object? Bind(Type type, HoconValue value, IReadOnlyList<string> path, Action<string>? warn = null) =>
+        Bind(type, value, path, new Context(false, warn));
+
+    /// <param name="InList">Below a list element: unknown keys are errors.</param>
+    private sealed record Context(bool InList, Action<string>? Warn);
+
+    private static object? Bind(Type type, HoconValue value, IReadOnlyList<string> path, Context cx)
     {
         if (!value.IsResolved) throw new HoconException(value.Origin, $"'{Render(path)}' has unresolved substitutions: call Resolve() first");
         var underlying = Nullable.GetUnderlyingType(type);
@@ -37,7 +49,7 @@ public static class ConfigBinder
         if (type == typeof(bool))
             return Config.AsBoolean(value) ?? throw Error(value, path, $"has type {value.Type} rather than BOOLEAN");
         if (type == typeof(TimeSpan))
-            return Config.DurationNanos(value, Render(path)) is { } ns ? TimeSpan.FromTicks(ns / 100) : throw Error(value, path, $"has type {value.Type} rather than a duration");
+            return Config.DurationNanos(value, Render(path), cx.Warn) is { } ns ? TimeSpan.FromTicks(ns / 100) : throw Error(value, path, $"has type {value.Type} rather than a duration");
         if (type.IsEnum) return BindEnum(type, value, path);
         if (IsNumeric(type))
         {
@@ -61,7 +73,7 @@ public static class ConfigBinder
             var element = type.GetElementType()!;
             var items = ListItems(value, path);
             var array = Array.CreateInstance(element, items.Count);
-            for (int i = 0; i < items.Count; i++) array.SetValue(Bind(element, items[i], [.. path, i.ToString(CultureInfo.InvariantCulture)]), i);
+            for (int i = 0; i < items.Count; i++) array.SetValue(Bind(element, items[i], [.. path, i.ToString(CultureInfo.InvariantCulture)], cx with { InList = true }), i);
             return array;
         }
         if (type.IsGenericType)
@@ -73,19 +85,19 @@ public static class ConfigBinder
             {
                 var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(args[0]))!;
                 var items = ListItems(value, path);
-                for (int i = 0; i < items.Count; i++) list.Add(Bind(args[0], items[i], [.. path, i.ToString(CultureInfo.InvariantCulture)]));
+                for (int i = 0; i < items.Count; i++) list.Add(Bind(args[0], items[i], [.. path, i.ToString(CultureInfo.InvariantCulture)], cx with { InList = true }));
                 return list;
             }
             if ((def == typeof(Dictionary<,>) || def == typeof(IDictionary<,>) || def == typeof(IReadOnlyDictionary<,>)) && args[0] == typeof(string))
             {
                 if (value is not HoconObject o) throw Error(value, path, $"has type {value.Type} rather than OBJECT");
                 var dict = (IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(args))!;
-                foreach (var (k, v) in o.Fields) dict[k] = Bind(args[1], v, [.. path, k]);
+                foreach (var (k, v) in o.Fields) dict[k] = Bind(args[1], v, [.. path, k], cx);
                 return dict;
             }
         }
         if (value is not HoconObject obj) throw Error(value, path, $"has type {value.Type} rather than OBJECT (for {type.Name})");
-        return BindObject(type, obj, path);
+        return BindObject(type, obj, path, cx);
     }
 
     private static bool IsNumeric(Type t) =>
@@ -110,10 +122,11 @@ public static class ConfigBinder
 
     private static string EnumNames(Type type) => string.Join(", ", Enum.GetNames(type).Select(Kebab));
 
-    private static object BindObject(Type type, HoconObject obj, IReadOnlyList<string> path)
+    private static object BindObject(Type type, HoconObject obj, IReadOnlyList<string> path, Context cx)
     {
         var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
         if (ctor is null && !type.IsValueType) throw Error(obj, path, $"cannot be bound: {type.Name} has no public constructor");
+        if (cx.InList) RejectUnknownKeys(type, ctor, obj, path);
         var covered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         object instance;
         if (ctor is null) instance = Activator.CreateInstance(type)!;
@@ -125,7 +138,7 @@ public static class ConfigBinder
             {
                 var p = parameters[i];
                 covered.Add(p.Name!);
-                if (TryFind(obj, p.Name!, out var key, out var v)) args[i] = Bind(p.ParameterType, v, [.. path, key]);
+                if (TryFind(obj, p.Name!, out var key, out var v)) args[i] = Bind(p.ParameterType, v, [.. path, key], cx);
                 else if (p.HasDefaultValue) args[i] = p.DefaultValue;
                 else if (IsNullable(p.ParameterType, Nullability.Create(p))) args[i] = null;
                 else throw Error(obj, path, $"is missing required setting '{Render([.. path, Kebab(p.Name!)])}' (for {type.Name}.{Pascal(p.Name!)})", prefixPath: false);
@@ -135,11 +148,27 @@ public static class ConfigBinder
         foreach (var prop in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (covered.Contains(prop.Name) || prop.SetMethod is not { IsPublic: true } || prop.GetIndexParameters().Length > 0) continue;
-            if (TryFind(obj, prop.Name, out var key, out var v)) prop.SetValue(instance, Bind(prop.PropertyType, v, [.. path, key]));
+            if (TryFind(obj, prop.Name, out var key, out var v)) prop.SetValue(instance, Bind(prop.PropertyType, v, [.. path, key], cx));
             else if (prop.GetCustomAttributes().Any(a => a.GetType().Name == "RequiredMemberAttribute"))
                 throw Error(obj, path, $"is missing required setting '{Render([.. path, Kebab(prop.Name)])}' (for {type.Name}.{prop.Name})", prefixPath: false);
         }
         return instance;
+    }
+
+    /// <summary>The first key of <paramref name="obj"/> that no member of <paramref name="type"/> binds, as an error with the nearest member.</summary>
+    private static void RejectUnknownKeys(Type type, ConstructorInfo? ctor, HoconObject obj, IReadOnlyList<string> path)
+    {
+        var members = (ctor?.GetParameters().Select(p => p.Name!) ?? [])
+            .Concat(type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0).Select(p => p.Name))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var known = members.Select(Normalize).ToHashSet(StringComparer.Ordinal);
+        foreach (var (k, _) in obj.Fields)
+        {
+            if (known.Contains(Normalize(k))) continue;
+            var unknown = new UnknownKey(Render([.. path, k]), obj.KeyOrigin(k), KeyValidator.Nearest(Render([.. path, k]), members.Select(m => Render([.. path, Kebab(m)]))));
+            throw new HoconException(unknown.Origin, unknown.Message);
+        }
     }
 
     private static bool IsNullable(Type t, NullabilityInfo info) =>

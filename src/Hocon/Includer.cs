@@ -22,7 +22,8 @@ internal sealed class Includer
     public static Includer ForFile(string path) => new(path, [Path.GetFullPath(path)]);
 
     /// <summary>Parses a file as a document; the syntax comes from the extension unless given.</summary>
-    public static HoconObject ParseFile(string path, HoconSyntax? syntax, Includer? parent, HoconOrigin? includedAt)
+    /// <param name="depth">Nesting around the file's root (an include point's), counted against <see cref="Config.MaxNestingDepth"/>.</param>
+    public static HoconObject ParseFile(string path, HoconSyntax? syntax, Includer? parent, HoconOrigin? includedAt, int depth = 0)
     {
         var full = Path.GetFullPath(path);
         var stack = parent?._stack ?? [];
@@ -39,7 +40,7 @@ internal sealed class Includer
             throw new HoconException(includedAt ?? HoconOrigin.Synthetic(path), $"cannot read '{path}': {e.Message}", e);
         }
         var origin = new HoconOrigin(path, 1, 1);
-        var value = Parser.ParseDocument(text, origin, syntax ?? SyntaxFromExtension(path), new Includer(path, [.. stack, full]));
+        var value = Parser.ParseDocument(text, origin, syntax ?? SyntaxFromExtension(path), new Includer(path, [.. stack, full]), depth);
         return value as HoconObject ?? throw new HoconException(origin, "object at file root has type list rather than object (a config file must contain an object)");
     }
 
@@ -50,7 +51,7 @@ internal sealed class Includer
         _ => HoconSyntax.Conf,
     };
 
-    public HoconObject Include(IncludeKind kind, string name, bool required, HoconOrigin at)
+    public HoconObject Include(IncludeKind kind, string name, bool required, HoconOrigin at, int depth)
     {
         string path;
         switch (kind)
@@ -77,7 +78,7 @@ internal sealed class Includer
                 path = Relative(name);
                 break;
         }
-        return FromBasename(path, name, required, at);
+        return FromBasename(path, name, required, at, depth);
     }
 
     private string Relative(string name)
@@ -89,11 +90,11 @@ internal sealed class Includer
 
     private static bool Exists(string path) => File.Exists(path) || File.Exists(path + ".conf") || File.Exists(path + ".json") || File.Exists(path + ".properties");
 
-    private HoconObject FromBasename(string path, string name, bool required, HoconOrigin at)
+    private HoconObject FromBasename(string path, string name, bool required, HoconOrigin at, int depth)
     {
         if (path.EndsWith(".conf", StringComparison.Ordinal) || path.EndsWith(".json", StringComparison.Ordinal) || path.EndsWith(".properties", StringComparison.Ordinal))
         {
-            if (File.Exists(path)) return ParseFile(path, null, this, at);
+            if (File.Exists(path)) return ParseFile(path, null, this, at, depth);
             if (required) throw new HoconException(at, $"include required(\"{name}\"): could not find file '{path}'");
             return HoconObject.Empty(at);
         }
@@ -102,7 +103,7 @@ internal sealed class Includer
         {
             var candidate = path + ext;
             if (!File.Exists(candidate)) continue;
-            var parsed = ParseFile(candidate, syntax, this, at);
+            var parsed = ParseFile(candidate, syntax, this, at, depth);
             result = result is null ? parsed : (HoconObject)Merge.Values(result, parsed);
         }
         if (result is not null) return result;

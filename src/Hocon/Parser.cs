@@ -15,22 +15,26 @@ internal sealed class Parser
     private readonly List<string[]> _pathStack = [];
     private int _arrayCount;
     private int _equalsCount;
+    // Objects, lists and key path segments around the current value (an included file starts at its include point's depth).
+    private int _depth;
 
-    private Parser(List<Token> tokens, HoconSyntax syntax, Includer includer)
+    private Parser(List<Token> tokens, HoconSyntax syntax, Includer includer, int depth = 0)
     {
         _tokens = tokens;
         _syntax = syntax;
         _includer = includer;
+        _depth = depth;
     }
 
     private bool Json => _syntax == HoconSyntax.Json;
 
     /// <summary>Parses a whole document (object or, in JSON, possibly a list) into an unresolved value.</summary>
-    public static HoconValue ParseDocument(string text, HoconOrigin origin, HoconSyntax syntax, Includer includer)
+    /// <param name="depth">Nesting around the document (an included file: its include point's), counted against <see cref="Config.MaxNestingDepth"/>.</param>
+    public static HoconValue ParseDocument(string text, HoconOrigin origin, HoconSyntax syntax, Includer includer, int depth = 0)
     {
-        if (syntax == HoconSyntax.Properties) return PropertiesParser.Parse(text, origin.Description);
+        if (syntax == HoconSyntax.Properties) return PropertiesParser.Parse(text, origin.Description, depth);
         var tokens = new Tokenizer(text, origin, syntax).TokenizeAll();
-        return new Parser(tokens, syntax, includer).ParseRoot(origin);
+        return new Parser(tokens, syntax, includer, depth).ParseRoot(origin);
     }
 
     /// <summary>Parses a single value (a concatenation is allowed), as in <c>-D path=value</c>.</summary>
@@ -74,6 +78,19 @@ internal sealed class Parser
         t.Kind is TokenKind.Value or TokenKind.Unquoted or TokenKind.Substitution or TokenKind.OpenCurly or TokenKind.OpenSquare;
 
     private HoconException Error(Token at, string message) => new(at.Origin, message);
+
+    /// <summary>
+    /// Goes <paramref name="levels"/> deeper; past <see cref="Config.MaxNestingDepth"/> that is an error at <paramref name="at"/>
+    /// (this parser recurses per level, so unbounded input depth would overflow the stack).
+    /// </summary>
+    private void Enter(HoconOrigin at, int levels = 1)
+    {
+        _depth += levels;
+        if (_depth > Config.MaxNestingDepth) throw TooDeep(at);
+    }
+
+    internal static HoconException TooDeep(HoconOrigin at) =>
+        new(at, $"nested deeper than {Config.MaxNestingDepth} levels (objects, lists and key path segments together); flatten the configuration");
 
     private string QuoteSuggestion(Token bad, string message, string[]? lastPath = null, bool? insideEquals = null)
     {
@@ -119,7 +136,9 @@ internal sealed class Parser
             case TokenKind.Value: return t.Value!;
             case TokenKind.Unquoted: return new HoconString(t.Origin, t.Text, quoted: false);
             case TokenKind.Substitution:
-                return new Substitution(t.Origin, HoconPath.FromTokens(t.Expression, t.Origin, SubstitutionText(t)), t.Optional);
+                var path = HoconPath.FromTokens(t.Expression, t.Origin, SubstitutionText(t));
+                if (path.Length > Config.MaxNestingDepth) throw TooDeep(t.Origin);
+                return new Substitution(t.Origin, path, t.Optional);
             case TokenKind.OpenCurly: return ParseObject(t, t.Origin);
             case TokenKind.OpenSquare: return ParseArray(t);
             default: throw Error(t, QuoteSuggestion(t, $"Expecting a value but got wrong token: {t.Describe()}"));
@@ -148,6 +167,7 @@ internal sealed class Parser
 
     private HoconObject ParseObject(Token? open, HoconOrigin origin)
     {
+        Enter(origin);
         bool hadOpenCurly = open is not null;
         // Every definition of a key, oldest first; merged once at the end (Merge.All) instead of on each duplicate.
         var values = new Dictionary<string, List<HoconValue>>(StringComparer.Ordinal);
@@ -199,6 +219,7 @@ internal sealed class Parser
                 bool insideEquals = false;
                 HoconValue value;
                 _pathStack.Add(path);
+                Enter(pathOrigins[^1], path.Length - 1); // a.b.c = v nests v in two more objects
                 if (!Json && afterKey.Kind == TokenKind.OpenCurly)
                     value = ParseValue(afterKey);
                 else
@@ -232,6 +253,7 @@ internal sealed class Parser
                     if (insideEquals) _equalsCount--;
                 }
                 _pathStack.RemoveAt(_pathStack.Count - 1);
+                _depth -= path.Length - 1;
                 lastInsideEquals = insideEquals;
                 lastPath = path;
 
@@ -270,6 +292,7 @@ internal sealed class Parser
             }
             throw Error(t, QuoteSuggestion(t, $"Expecting end of input or a comma, got {t.Describe()}", lastPath, lastInsideEquals));
         }
+        _depth--;
         return new HoconObject(origin, order.Select(k => new KeyValuePair<string, HoconValue>(k,
             values[k].Count == 1 ? values[k][0] : Merge.All(values[k]))), false, keyOrigins);
     }
@@ -324,6 +347,7 @@ internal sealed class Parser
 
     private HoconList ParseArray(Token open)
     {
+        Enter(open.Origin);
         _arrayCount++;
         var items = new List<HoconValue>();
         var first = ConsolidateValues();
@@ -334,6 +358,7 @@ internal sealed class Parser
             if (t.Kind == TokenKind.CloseSquare)
             {
                 _arrayCount--;
+                _depth--;
                 return new HoconList(open.Origin, items);
             }
             if (StartsValue(t)) items.Add(ParseValue(t));
@@ -350,6 +375,7 @@ internal sealed class Parser
                 if (t.Kind == TokenKind.CloseSquare)
                 {
                     _arrayCount--;
+                    _depth--;
                     return new HoconList(open.Origin, items);
                 }
                 if (t.Kind == TokenKind.End)
@@ -394,7 +420,8 @@ internal sealed class Parser
                 throw Error(close, ExpectingCloseParen + close.Describe());
         }
 
-        var included = _includer.Include(kind, name, required, nameToken.Origin);
+        // The included root's fields land in the current object, one level below its depth.
+        var included = _includer.Include(kind, name, required, nameToken.Origin, _depth - 1);
         if (_arrayCount > 0 && !included.IsResolved)
             throw Error(includeToken, "Due to current limitations of the config parser, when an include statement is nested inside a list value, ${} substitutions inside the included file cannot be resolved correctly. Either move the include outside of the list value or remove the ${} statements from the included file.");
         if (_pathStack.Count > 0) included = (HoconObject)Relativize(included, FullCurrentPath());

@@ -6,7 +6,7 @@ namespace CoFUsfl.Hocon;
 /// <summary>Java .properties files (java.util.Properties rules); keys split on '.' into nested objects, values are strings.</summary>
 internal static class PropertiesParser
 {
-    public static HoconObject Parse(string text, string description)
+    public static HoconObject Parse(string text, string description, int depth = 0)
     {
         var entries = new List<(string Key, string Value, int Line)>();
         var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
@@ -43,6 +43,7 @@ internal static class PropertiesParser
         foreach (var (key, value, line) in entries)
         {
             var path = key.Split('.');
+            if (depth + 1 + path.Length - 1 > Config.MaxNestingDepth) throw Parser.TooDeep(new HoconOrigin(description, line, 1));
             var node = root;
             foreach (var part in path)
             {

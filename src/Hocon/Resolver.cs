@@ -30,6 +30,12 @@ internal sealed class Resolver
     // Like Lightbend's cycle markers: substitutions currently being looked up.
     private readonly HashSet<Substitution> _markers = new(ReferenceEqualityComparer.Instance);
 
+    // Nested Resolve calls: one per level of the tree, substitution hop and merge-stack item on the way. Resolution
+    // recurses (about 1.5 KiB of stack a call), so a long chain of substitutions (a1 = ${a0}, a2 = ${a1}, ...) is
+    // bounded here, and on a thread with a small stack by the stack probe, never by a stack overflow.
+    private const int MaxResolveDepth = 2 * Config.MaxNestingDepth;
+    private int _depth;
+
     private Resolver(ResolveOptions options) => _options = options;
 
     public static HoconObject ResolveRoot(HoconObject root, ResolveOptions options)
@@ -37,8 +43,34 @@ internal sealed class Resolver
         if (root.IsResolved) return root;
         var r = new Resolver(options);
         var source = new Source(root, null, null, null);
-        return (HoconObject)(r.ResolvedAt(source, [])
+        var resolved = (HoconObject)(r.ResolvedAt(source, [])
             ?? throw new HoconException(root.Origin, "root object resolved to nothing"));
+        CheckDepth(resolved);
+        return resolved;
+    }
+
+    /// <summary>
+    /// Substitutions can splice objects into objects (x2 = { a = ${x1} }), so a shallow file may resolve deep; everything
+    /// that walks the result (renderer, binder, merge) recurses, so the result is held to <see cref="Config.MaxNestingDepth"/>.
+    /// Walks level by level, each shared node once per level (resolution shares memoized values).
+    /// </summary>
+    private static void CheckDepth(HoconValue root)
+    {
+        var level = new List<HoconValue> { root };
+        for (var depth = 1; level.Count > 0; depth++)
+        {
+            if (depth > Config.MaxNestingDepth)
+                throw new HoconException(level[0].Origin, $"nested deeper than {Config.MaxNestingDepth} levels after substitution (objects and lists together); flatten the configuration");
+            var seen = new HashSet<HoconValue>(ReferenceEqualityComparer.Instance);
+            var next = new List<HoconValue>();
+            foreach (var v in level)
+            {
+                IEnumerable<HoconValue> children = v switch { HoconObject o => o.Fields.Select(f => f.Value), HoconList l => l.Items, _ => [] };
+                foreach (var c in children)
+                    if (c is HoconObject or HoconList && seen.Add(c)) next.Add(c);
+            }
+            level = next;
+        }
     }
 
     private sealed class CycleException(string[] path) : Exception("cycle")
@@ -209,9 +241,18 @@ internal sealed class Resolver
             ? (_sourceMemo.TryGetValue(source, out var t) ? t : _sourceMemo[source] = new Dictionary<HoconValue, HoconValue>(ReferenceEqualityComparer.Instance))
             : _memo;
         if (memoTable.TryGetValue(node, out var memo)) return memo;
-        var result = ResolveUncached(node, source, path, atPath);
-        if (result is not null) memoTable[node] = result;
-        return result;
+        try
+        {
+            if (++_depth > MaxResolveDepth || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                throw new HoconException(node.Origin, $"substitutions nested deeper than {MaxResolveDepth} levels (a chain of ${{}} references, each through the next); flatten the configuration");
+            var result = ResolveUncached(node, source, path, atPath);
+            if (result is not null) memoTable[node] = result;
+            return result;
+        }
+        finally
+        {
+            _depth--;
+        }
     }
 
     private HoconValue? ResolveUncached(HoconValue node, Source source, string[]? path, bool atPath)

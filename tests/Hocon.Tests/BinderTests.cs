@@ -27,6 +27,17 @@ public sealed class MutableOptions
     public required string Mode { get; init; }
 }
 
+public sealed record Delay(TimeSpan Mean, double Probability = 1);
+
+public sealed record LinkRule
+{
+    public string From { get; init; } = "*";
+    public double Drop { get; init; }
+    public Delay? Delay { get; init; }
+}
+
+public sealed record Faults(IReadOnlyList<LinkRule> Rules, IReadOnlyDictionary<string, LinkRule[]>? Named = null);
+
 /// <summary>Binding config objects to records and classes.</summary>
 public class BinderTests
 {
@@ -139,5 +150,66 @@ public class BinderTests
         ConfigBinder.Kebab("LocalSteps").Should().Be("local-steps");
         ConfigBinder.Kebab("HTTPPort").Should().Be("http-port");
         ConfigBinder.Kebab("Lr2Scale").Should().Be("lr2-scale");
+    }
+
+    [Fact]
+    public void An_unknown_key_in_a_list_element_is_an_error_at_the_key_with_the_nearest_member()
+    {
+        var c = H.Resolved("faults {\n  rules = [\n    { from = client, drop = 0.1 }\n    { from = client, dorp = 0.5 }\n  ]\n}");
+        var e = H.Error(() => c.GetConfig("faults").Bind<Faults>());
+        (e.Line, e.Column).Should().Be((4, 22));
+        e.Detail.Should().Be("unknown key 'faults.rules.1.dorp' (did you mean 'faults.rules.1.drop'?)");
+    }
+
+    [Fact]
+    public void An_unknown_key_in_an_object_inside_a_list_element_is_an_error()
+    {
+        var c = H.Resolved("rules = [{ delay { mean = 20 ms, probabilty = 0.5 } }]");
+        H.Error(() => c.Bind<Faults>()).Detail.Should().Be("unknown key 'rules.0.delay.probabilty' (did you mean 'rules.0.delay.probability'?)");
+    }
+
+    [Fact]
+    public void An_unknown_key_in_an_array_element_under_a_dictionary_is_an_error()
+    {
+        var c = H.Resolved("rules = [], named { slow = [{ form = server }] }");
+        H.Error(() => c.Bind<Faults>()).Detail.Should().Be("unknown key 'named.slow.0.form' (did you mean 'named.slow.0.from'?)");
+    }
+
+    [Fact]
+    public void List_elements_accept_every_member_in_kebab_or_exact_case()
+    {
+        var c = H.Resolved("rules = [{ from = a, Drop = 0.5, delay { mean = 1 s } }]");
+        c.Bind<Faults>().Rules.Should().ContainSingle().Which.Should().Be(new LinkRule { From = "a", Drop = 0.5, Delay = new Delay(TimeSpan.FromSeconds(1)) });
+    }
+
+    [Fact]
+    public void A_duration_without_a_unit_binds_as_milliseconds_and_warns_naming_key_and_position()
+    {
+        var warnings = new List<string>();
+        var c = H.Resolved(Training.Replace("timeout = 90 s", "timeout = 30"));
+        c.GetConfig("cofusfl.training").Bind<TrainingOptions>(warnings.Add).Timeout.Should().Be(TimeSpan.FromMilliseconds(30));
+        warnings.Should().ContainSingle().Which.Should().StartWith("test.conf:7:13: warning: 'cofusfl.training.timeout' = 30 has no unit")
+            .And.Contain("30 ms");
+    }
+
+    [Theory]
+    [InlineData("timeout = \"45\"", 1)]
+    [InlineData("timeout = 1.5", 1)]
+    [InlineData("timeout = 0", 0)]
+    [InlineData("timeout = 30 s", 0)]
+    [InlineData("timeout = 250ms", 0)]
+    public void Only_a_non_zero_duration_without_a_unit_warns(string line, int expected)
+    {
+        var warnings = new List<string>();
+        H.Resolved(Training.Replace("timeout = 90 s", line)).GetConfig("cofusfl.training").Bind<TrainingOptions>(warnings.Add);
+        warnings.Should().HaveCount(expected);
+    }
+
+    [Fact]
+    public void A_duration_without_a_unit_in_a_list_element_warns()
+    {
+        var warnings = new List<string>();
+        H.Resolved("rules = [{ delay.mean = 20 }]").Bind<Faults>(warnings.Add);
+        warnings.Should().ContainSingle().Which.Should().Contain("'rules.0.delay.mean' = 20");
     }
 }

@@ -49,10 +49,8 @@ public static class CodecCommand
             try { images = TrainingImageSet.Load(o.Data.Root, o.Data.Train); }
             catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException) { throw new CliException($"error: {e.Message}"); }
             var t = o.CodecTraining;
-            if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
-                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
-            if (t.ClassifyWeight < 0 || !double.IsFinite(t.ClassifyWeight))
-                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: 0 (off) or more");
+            try { CodecTrainer.Validate(t); }
+            catch (ArgumentException e) { throw new CliException($"error: {r.GetValue(file)}: {e.Message}"); }
             if (t.ClassifyWeight > 0 && o.Data.Train.Count < 2)
                 throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns each image's training folder and needs at least 2 folders in cofusfl.data.train (has {o.Data.Train.Count})");
             using var teacher = t.Teacher.Length == 0 ? null

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using CoFUsfl.Hocon;
+using CoFUsfl.Simulation.Cluster;
+using CoFUsfl.Simulation.Configuration;
 
 namespace CoFUsfl.Cli.Commands;
 
@@ -22,11 +25,26 @@ public static class ConfigCommand
         resolve.SetAction(r =>
         {
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines), r.GetValue(withReference), !r.GetValue(noEnv));
+            if (config.HasPath("cofusfl")) WarnAsRunWould(config);
             Console.Out.Write(r.GetValue(json) ? config.ToJson() + Environment.NewLine : config.Render());
             Console.Out.Flush();
             return 0;
         });
         command.Subcommands.Add(resolve);
         return command;
+    }
+
+    /// <summary>
+    /// The warnings <c>cofusfl run</c> would print (a duration without a unit), on stderr. Binding errors are left to
+    /// the commands that use the values: resolve only prints the tree, and prints it for an incomplete file too.
+    /// </summary>
+    private static void WarnAsRunWould(Config config)
+    {
+        try
+        {
+            SimulationConfig.Bind(config, Console.Error.WriteLine);
+            ClusterSettings.Bind(config, Console.Error.WriteLine);
+        }
+        catch (Exception e) when (e is HoconException or ArgumentException) { }
     }
 }

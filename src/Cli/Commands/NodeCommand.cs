@@ -30,8 +30,8 @@ public static class NodeCommand
             ClusterSettings cluster;
             try
             {
-                options = SimulationConfig.Bind(config);
-                cluster = ClusterSettings.Bind(config);
+                options = SimulationConfig.Bind(config, Console.Error.WriteLine);
+                cluster = ClusterSettings.Bind(config, Console.Error.WriteLine);
             }
             catch (Exception e) when (e is CoFUsfl.Hocon.HoconException or ArgumentException) { throw new CliException($"{path}: {e.Message}"); }
             using var stop = new CancellationTokenSource();

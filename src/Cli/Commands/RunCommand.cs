@@ -29,7 +29,7 @@ public static class RunCommand
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
             var options = BindAndValidate(config, r.GetValue(file)!);
             ClusterSettings cluster;
-            try { cluster = ClusterSettings.Bind(config); }
+            try { cluster = ClusterSettings.Bind(config, Console.Error.WriteLine); }
             catch (Exception e) when (e is HoconException or ArgumentException) { throw new CliException($"{r.GetValue(file)}: {e.Message}"); }
             if (cluster.Enabled && options.Runtime.Clock != "real")
                 throw new CliException($"{r.GetValue(file)}: cofusfl.cluster.enabled = on needs cofusfl.runtime.clock = real (got {options.Runtime.Clock}): " +
@@ -57,7 +57,8 @@ public static class RunCommand
             {
                 throw new CliException($"error: {e.Message}");
             }
-            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException or TrainingDivergedException)
+            catch (Exception e) when (e is ClusterRunException or BrokerAuthenticationException or BrokerConnectionException or TrainingDivergedException
+                                           or RunFolderInUseException)
             {
                 throw new CliException($"error: {e.Message}", 1);
             }
@@ -102,13 +103,13 @@ public static class RunCommand
 
     /// <summary>
     /// Binds <c>cofusfl</c> and checks its values before anything is loaded or written. Binder errors already carry
-    /// FILE:LINE:COLUMN; range errors name the key, prefixed here with the file.
+    /// FILE:LINE:COLUMN; range errors name the key, prefixed here with the file. Warnings (a duration without a unit) go to stderr.
     /// </summary>
     internal static SimulationOptions BindAndValidate(Config config, string file)
     {
         try
         {
-            var options = SimulationConfig.Bind(config);
+            var options = SimulationConfig.Bind(config, Console.Error.WriteLine);
             SimulationRunner.Validate(options);
             return options;
         }
@@ -116,9 +117,12 @@ public static class RunCommand
         catch (ArgumentException e) { throw new CliException($"{file}: {e.Message}"); }
     }
 
-    /// <summary>The resolved configuration under its <c>cofusfl</c> root, so <c>cofusfl run RUN/config.conf</c> reproduces the run.</summary>
+    /// <summary>
+    /// The resolved configuration under its <c>cofusfl</c> root, so <c>cofusfl run RUN/config.conf</c> reproduces the run;
+    /// without secrets (<see cref="ClusterSettings.Redacted"/>): a rerun takes the broker password from the environment.
+    /// </summary>
     internal static string SavedConfig(Config config) =>
-        Config.Empty.WithValue("cofusfl", config.GetObject("cofusfl")).Render();
+        Config.Empty.WithValue("cofusfl", ClusterSettings.Redacted(config).GetObject("cofusfl")).Render();
 
     private static string NextFree(string dir)
     {

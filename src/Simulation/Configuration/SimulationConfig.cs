@@ -5,9 +5,10 @@ namespace CoFUsfl.Simulation.Configuration;
 /// <summary>Reads the typed <see cref="SimulationOptions"/> out of a resolved configuration.</summary>
 public static class SimulationConfig
 {
-    public static SimulationOptions Bind(Config resolved)
+    /// <param name="warn">Told about values that bind but are probably not meant (a duration without a unit, FILE:LINE:COLUMN first).</param>
+    public static SimulationOptions Bind(Config resolved, Action<string>? warn = null)
     {
-        var o = resolved.GetConfig("cofusfl").Bind<SimulationOptions>();
+        var o = resolved.GetConfig("cofusfl").Bind<SimulationOptions>(warn);
         return o with { Data = o.Data with { Root = ResolveRoot(o.Data.Root) } };
     }
 

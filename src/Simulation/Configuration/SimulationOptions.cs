@@ -128,7 +128,10 @@ public sealed record TrainingOptions
 
 public sealed record FederationOptions
 {
-    /// <summary>Registered clients.</summary>
+    /// <summary>Most registered clients a run may have: each gets a data partition, a profile and an actor up front.</summary>
+    public const int MaxClients = 1_000_000;
+
+    /// <summary>Registered clients, 1 to <see cref="MaxClients"/>.</summary>
     public int Clients { get; init; } = 4;
     /// <summary>K, the clients whose updates a round keeps.</summary>
     public int ClientsPerRound { get; init; } = 2;

@@ -9,7 +9,11 @@ namespace CoFUsfl.Simulation.Runner;
 
 /// <summary>One simulated device: its profile values and its share of the data.</summary>
 public sealed record ClientSpec(string Id, int Index, string Profile, double Speed, double UplinkBytesPerSecond,
-    double DownlinkBytesPerSecond, TimeSpan Latency, double Availability, int[] Images);
+    double DownlinkBytesPerSecond, TimeSpan Latency, double Availability, int[] Images)
+{
+    /// <summary>The actor name of the <paramref name="number"/>-th client, counting from 1: <c>client-0001</c>.</summary>
+    public static string IdOf(int number) => $"client-{number:D4}";
+}
 
 /// <summary>Client-update accounting of a run: every update a client sends is counted, late, or rejected — never lost.</summary>
 public sealed class UpdateCounters

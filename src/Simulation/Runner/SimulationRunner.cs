@@ -72,11 +72,13 @@ public static class SimulationRunner
 
         var runDir = request.RunDirectory;
         Directory.CreateDirectory(runDir);
+        // Held until the run returns: nothing of the folder is read or written before it is ours.
+        using var folderLock = RunFolderLock.Acquire(runDir);
         uint firstRound = 1;
         if (request.Resume) firstRound = Resume(ctx, runDir);
         if (firstRound > (uint)o.Run.Rounds)
             throw new ArgumentException($"{runDir} already holds all {o.Run.Rounds} rounds; raise cofusfl.run.rounds to continue it");
-        if (request.ResolvedConfigText is not null) File.WriteAllText(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
+        if (request.ResolvedConfigText is not null) WriteOwnerOnly(Path.Combine(runDir, "config.conf"), request.ResolvedConfigText);
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
         var failures = new ActorFailures(hooks.Warn ?? Console.Error.WriteLine);
@@ -113,6 +115,21 @@ public static class SimulationRunner
         {
             placement?.Finish(system, ctx);
         }
+    }
+
+    /// <summary>
+    /// Writes a file only its owner can read (0600 where the OS has modes): a resolved configuration may hold what the
+    /// redaction does not know to be secret (a token in a path, a user name).
+    /// </summary>
+    private static void WriteOwnerOnly(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream))
+            writer.Write(text);
+        // UnixCreateMode applies to a new file only; a resumed run's config.conf already exists.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>
@@ -220,13 +237,21 @@ public static class SimulationRunner
     {
         void Need(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
         Need(o.Run.Rounds >= 1, $"cofusfl.run.rounds = {o.Run.Rounds}: at least 1");
+        Need(o.Run.CheckpointEvery >= 0, $"cofusfl.run.checkpoint-every = {o.Run.CheckpointEvery}: 0 (only at the end) or more");
+        Need(o.Torch.Threads >= 0, $"cofusfl.torch.threads = {o.Torch.Threads}: 0 (one per processor) or more");
+        Need(o.Data.Partition.SamplesPerClient >= 0, $"cofusfl.data.partition.samples-per-client = {o.Data.Partition.SamplesPerClient}: 0 (an equal share) or more");
+        Need(o.Evaluation.Every >= 0, $"cofusfl.evaluation.every = {o.Evaluation.Every}: 0 (only at the end) or more");
+        Need(o.Evaluation.Limit >= 0, $"cofusfl.evaluation.limit = {o.Evaluation.Limit}: 0 (all images) or more");
         Need(o.Data.Crop >= 64 && o.Data.Crop % 64 == 0, $"cofusfl.data.crop = {o.Data.Crop}: a multiple of 64 (the hyperprior's down-sampling)");
         Need(o.Data.BatchSize >= 1, $"cofusfl.data.batch-size = {o.Data.BatchSize}: at least 1");
         Need(o.Data.Train.Count > 0, "cofusfl.data.train: at least one training folder");
-        Need(o.Federation.Clients >= 1, $"cofusfl.federation.clients = {o.Federation.Clients}: at least 1");
+        // Before anything is drawn per client (partitions, profiles, actors).
+        Need(o.Federation.Clients is >= 1 and <= FederationOptions.MaxClients,
+            $"cofusfl.federation.clients = {o.Federation.Clients}: between 1 and {FederationOptions.MaxClients}");
         Need(o.Federation.ClientsPerRound is >= 1 && o.Federation.ClientsPerRound <= o.Federation.Clients,
             $"cofusfl.federation.clients-per-round = {o.Federation.ClientsPerRound}: between 1 and clients ({o.Federation.Clients})");
-        Need(o.Federation.OverCommit >= 0, "cofusfl.federation.over-commit: not negative");
+        Need(o.Federation.OverCommit >= 0 && o.Federation.OverCommit <= o.Federation.Clients,
+            $"cofusfl.federation.over-commit = {o.Federation.OverCommit}: between 0 and clients ({o.Federation.Clients})");
         Need(o.Training.LocalSteps >= 1, $"cofusfl.training.local-steps = {o.Training.LocalSteps}: at least 1");
         Need(o.Training.LocalEpochs >= 0, $"cofusfl.training.local-epochs = {o.Training.LocalEpochs}: not negative");
         // Values that would otherwise only fail inside an actor (a constructor or a handler), mid-run.
@@ -235,9 +260,19 @@ public static class SimulationRunner
         Need(o.Split.Gradients.Step is > 0 and <= 1000, $"cofusfl.split.gradients.step = {o.Split.Gradients.Step}: must be in (0, 1000] (units of each channel's RMS)");
         Need(o.Loss.Lambda >= 0 && o.Loss.Beta >= 0, $"cofusfl.loss: lambda ({o.Loss.Lambda}) and beta ({o.Loss.Beta}) must not be negative");
         foreach (var (key, opt) in new[] { ("client-optimizer", o.Training.ClientOptimizer), ("server-optimizer", o.Training.ServerOptimizer) })
-            Need(opt.Lr > 0 && opt.Beta1 is >= 0 and < 1 && opt.Beta2 is >= 0 and < 1 && opt.WeightDecay >= 0,
-                $"cofusfl.training.{key}: lr > 0, 0 ≤ beta1, beta2 < 1 and weight-decay ≥ 0 (got lr {opt.Lr}, betas {opt.Beta1}, {opt.Beta2}, weight-decay {opt.WeightDecay})");
-        Need(o.Training.AuxLr > 0, $"cofusfl.training.aux-lr = {o.Training.AuxLr}: must be positive");
+        {
+            Need(PositiveFinite(opt.Lr), $"cofusfl.training.{key}.lr = {opt.Lr}: a finite number > 0");
+            Need(opt.Beta1 is >= 0 and < 1 && opt.Beta2 is >= 0 and < 1 && opt.WeightDecay >= 0 && double.IsFinite(opt.WeightDecay),
+                $"cofusfl.training.{key}: 0 ≤ beta1, beta2 < 1 and weight-decay ≥ 0 (got betas {opt.Beta1}, {opt.Beta2}, weight-decay {opt.WeightDecay})");
+        }
+        Need(PositiveFinite(o.Training.AuxLr), $"cofusfl.training.aux-lr = {o.Training.AuxLr}: a finite number > 0");
+        Need(o.Training.ClipGradNorm >= 0 && double.IsFinite(o.Training.ClipGradNorm),
+            $"cofusfl.training.clip-grad-norm = {o.Training.ClipGradNorm}: 0 (off) or a finite number > 0");
+        Need(PositiveFinite(o.Runtime.ReferenceMacsPerSecond),
+            $"cofusfl.runtime.reference-macs-per-second = {o.Runtime.ReferenceMacsPerSecond}: a finite number > 0 (compute time divides by it)");
+        Need(PositiveFinite(o.Runtime.ServerSpeed), $"cofusfl.runtime.server-speed = {o.Runtime.ServerSpeed}: a finite number > 0 (compute time divides by it)");
+        foreach (var (key, v) in new[] { ("server-uplink-mbps", o.Runtime.ServerUplinkMbps), ("server-downlink-mbps", o.Runtime.ServerDownlinkMbps) })
+            Need(PositiveFinite(v), $"cofusfl.runtime.{key} = {v}: a finite number > 0");
         Need(o.Federation.RetryTimeout > TimeSpan.Zero && o.Federation.MaxRetries >= 0 && o.Federation.RoundDeadline > TimeSpan.Zero,
             "cofusfl.federation: retry-timeout and round-deadline must be positive, max-retries not negative");
         Need(o.Training.Quantization is "noise" or "ste", $"cofusfl.training.quantization: unknown '{o.Training.Quantization}' (noise, ste)");
@@ -262,8 +297,36 @@ public static class SimulationRunner
             Need(p.Speed.Count == 2 && p.Speed[0] > 0 && p.Speed[1] >= p.Speed[0], $"cofusfl.clients.profiles[{p.Name}].speed: [min, max] with 0 < min ≤ max");
             Need(p.UplinkMbps.Count == 2 && p.UplinkMbps[0] > 0 && p.UplinkMbps[1] >= p.UplinkMbps[0], $"cofusfl.clients.profiles[{p.Name}].uplink-mbps: [min, max] with 0 < min ≤ max");
             Need(p.DownlinkMbps.Count == 2 && p.DownlinkMbps[0] > 0 && p.DownlinkMbps[1] >= p.DownlinkMbps[0], $"cofusfl.clients.profiles[{p.Name}].downlink-mbps: [min, max] with 0 < min ≤ max");
-            Need(p.Latency.Count == 2 && p.Latency[1] >= p.Latency[0], $"cofusfl.clients.profiles[{p.Name}].latency: [min, max]");
+            Need(p.Latency.Count == 2 && p.Latency[0] >= TimeSpan.Zero && p.Latency[1] >= p.Latency[0],
+                $"cofusfl.clients.profiles[{p.Name}].latency = [{string.Join(", ", p.Latency)}]: [min, max] with 0 ≤ min ≤ max");
             Need(p.Availability is > 0 and <= 1, $"cofusfl.clients.profiles[{p.Name}].availability must be in (0, 1]");
+        }
+        ValidateFaultPatterns(o);
+    }
+
+    private static bool PositiveFinite(double v) => v > 0 && double.IsFinite(v);
+
+    /// <summary>
+    /// A fault pattern that matches no actor of the run (client-0099 with 8 clients, a misspelt role) would silently
+    /// inject nothing. Patterns with a '/' (paths, addresses) are not checked: they depend on where actors are placed.
+    /// </summary>
+    private static void ValidateFaultPatterns(SimulationOptions o)
+    {
+        var f = o.Faults;
+        var patterns = f.Rules.SelectMany((r, i) => new[] { ($"rules.{i}.from", r.From), ($"rules.{i}.to", r.To) })
+            .Concat(f.Partitions.SelectMany((p, i) => p.SideA.Select((a, j) => ($"partitions.{i}.side-a.{j}", a))
+                .Concat(p.SideB.Select((b, j) => ($"partitions.{i}.side-b.{j}", b)))))
+            .Concat(f.Crashes.Select((c, i) => ($"crashes.{i}.actor", c.Actor)));
+        string[] roles = ["server", "aggregator", "coordinator"];
+        var clients = Enumerable.Range(1, o.Federation.Clients).Select(ClientSpec.IdOf);
+        foreach (var (key, pattern) in patterns)
+        {
+            if (pattern.Contains('/')) continue;
+            var exists = roles.Append("client").Any(r => ActorPattern.Glob(pattern, r))
+                || clients.Any(c => ActorPattern.Matches(pattern, $"local/user/{c}", "client"));
+            if (!exists)
+                throw new ArgumentException($"cofusfl.faults.{key} = \"{pattern}\": matches no actor of this run (client-0001 to {ClientSpec.IdOf(o.Federation.Clients)}, " +
+                    "server, aggregator, coordinator, or the roles client, server, aggregator, coordinator; * and ? are globs)");
         }
     }
 }
@@ -288,7 +351,7 @@ public static class ClientPopulation
                 u -= candidate.Weight;
             }
             var latency = p.Latency[0] + TimeSpan.FromTicks((long)(rng.NextDouble() * (p.Latency[1] - p.Latency[0]).Ticks));
-            list.Add(new ClientSpec($"client-{i + 1:D4}", i, p.Name, Between(p.Speed), Between(p.UplinkMbps) * 1e6 / 8,
+            list.Add(new ClientSpec(ClientSpec.IdOf(i + 1), i, p.Name, Between(p.Speed), Between(p.UplinkMbps) * 1e6 / 8,
                 Between(p.DownlinkMbps) * 1e6 / 8, latency, p.Availability, partitions[i]));
         }
         return list;

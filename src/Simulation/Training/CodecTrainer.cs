@@ -40,15 +40,23 @@ public static class CodecTrainer
     public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs, double? TeacherMse = null,
         double? CrossEntropy = null, double? Accuracy = null);
 
-    /// <param name="teacher">Distillation (Hinton-style, on reconstructions): a trained codec in eval mode whose x̂ the student
-    /// also matches, weighted by <see cref="CodecTrainingOptions.DistillWeight"/>. It may be larger (N, M) or another model.</param>
-    public static CompressionModel Train(SimulationOptions o, CodecTrainingOptions t, ITrainingImages images, Action<StepLog>? log = null,
-        CompressionModel? start = null, CompressionModel? teacher = null, Action<ClassifierResult>? classified = null)
+    /// <summary>Checks the ranges of <c>cofusfl.codec-training</c>, naming the key (<see cref="ArgumentException"/>).</summary>
+    public static void Validate(CodecTrainingOptions t)
     {
         if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
             throw new ArgumentException($"cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
         if (t.ClassifyWeight < 0 || !double.IsFinite(t.ClassifyWeight))
             throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: 0 (off) or more");
+        foreach (var (key, lr) in new[] { ("lr", t.Lr), ("aux-lr", t.AuxLr) })
+            if (!(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"cofusfl.codec-training.{key} = {lr}: a finite number > 0");
+    }
+
+    /// <param name="teacher">Distillation (Hinton-style, on reconstructions): a trained codec in eval mode whose x̂ the student
+    /// also matches, weighted by <see cref="CodecTrainingOptions.DistillWeight"/>. It may be larger (N, M) or another model.</param>
+    public static CompressionModel Train(SimulationOptions o, CodecTrainingOptions t, ITrainingImages images, Action<StepLog>? log = null,
+        CompressionModel? start = null, CompressionModel? teacher = null, Action<ClassifierResult>? classified = null)
+    {
+        Validate(t);
         if (t.ClassifyWeight > 0 && images.Domains.Count < 2)
             throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns the training folder of each image and needs at least 2 folders in cofusfl.data.train (has {images.Domains.Count})");
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);

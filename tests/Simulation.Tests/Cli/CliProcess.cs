@@ -40,6 +40,21 @@ public static class CliProcess
 
     public static CliResult Run(string workingDirectory, params string[] args)
     {
+        using var p = Start(workingDirectory, args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cofusfl {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        p.WaitForExit();
+        return new CliResult(args, p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts <c>cofusfl</c> without waiting; both streams are redirected, so read them (a full pipe blocks the child).</summary>
+    public static Process Start(string workingDirectory, params string[] args)
+    {
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -53,16 +68,7 @@ public static class CliProcess
         psi.Environment.Remove("COFUSFL_DATA");
         psi.Environment["NO_COLOR"] = "1";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"cofusfl {string.Join(' ', args)} did not finish in 3 minutes");
-        }
-        p.WaitForExit();
-        return new CliResult(args, p.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
     }
 }
 

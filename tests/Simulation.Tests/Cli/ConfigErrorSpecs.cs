@@ -103,4 +103,35 @@ public class ConfigErrorSpecs : IDisposable
         var config = _dir.Write("codec.conf", TinyConfig.Codec(_dir["codec"]).Replace("bsds500/train", "no-such-images"));
         CliProcess.Run(_dir.Path, "codec", "train", config).ShouldFailClearly("training folder 'no-such-images'");
     }
+
+    [Theory]
+    [InlineData("faults.rules = [{ from = \"client\", to = \"server\", dorp = 0.5 }]", "cofusfl.faults.rules.0.dorp", "cofusfl.faults.rules.0.drop")]
+    [InlineData("faults.rules = [{ delay { distribution = exponential, maen = 20 ms } }]", "cofusfl.faults.rules.0.delay.maen", "cofusfl.faults.rules.0.delay.mean")]
+    [InlineData("faults.partitions = [{ side-a = [\"client\"], side-b = [\"server\"], duraton = 5 s }]", "cofusfl.faults.partitions.0.duraton", "cofusfl.faults.partitions.0.duration")]
+    [InlineData("faults.crashes = [{ actor = \"client-0001\", at = 5 s, mdoe = stop }]", "cofusfl.faults.crashes.0.mdoe", "cofusfl.faults.crashes.0.mode")]
+    [InlineData("clients.profiles = [{ name = \"default\" }, { name = \"slow\", availabilty = 0.5 }]", "cofusfl.clients.profiles.1.availabilty", "cofusfl.clients.profiles.1.availability")]
+    public void An_unknown_key_in_a_list_element_is_named_at_its_line_and_column_with_the_nearest_known_key(string setting, string key, string suggestion)
+    {
+        var text = TinyConfig.Run(extra: setting);
+        var lines = text.Split('\n');
+        var line = Array.FindIndex(lines, l => l.Contains(setting, StringComparison.Ordinal));
+        var typo = key[(key.LastIndexOf('.') + 1)..];
+        var column = lines[line].IndexOf(typo + " =", StringComparison.Ordinal);
+        RunConfig(text).ShouldFailClearly($"{Bad}:{line + 1}:{column + 1}: unknown key '{key}'", $"did you mean '{suggestion}'?");
+    }
+
+    [Fact]
+    public void Two_billion_clients_are_rejected_at_once_naming_the_key_and_the_maximum()
+    {
+        RunConfig(TinyConfig.Run(), "-D", "cofusfl.federation.clients=2147483647", "-D", "cofusfl.federation.clients-per-round=2")
+            .ShouldFailClearly(Bad, "cofusfl.federation.clients = 2147483647", "between 1 and 1000000");
+    }
+
+    [Fact]
+    public void A_file_nested_a_hundred_thousand_deep_is_an_error_at_its_position_not_a_crash()
+    {
+        var r = RunConfig("cofusfl.run.name = " + new string('[', 100_000) + new string(']', 100_000) + "\n");
+        r.ShouldFailClearly($"{Bad}:1:", "nested deeper than 256 levels");
+        r.ExitCode.Should().Be(2);
+    }
 }
