@@ -6,6 +6,9 @@ namespace CoFUsfl.Simulation.Metrics;
 /// <summary>A finished run folder: its summary, its rounds, and its resolved configuration (as JSON).</summary>
 public sealed record RunFolder(string Dir, JsonObject Summary, IReadOnlyList<JsonObject> Rounds)
 {
+    /// <summary>The run's configuration (its <c>config.conf</c>, bound), or null when the folder has none that binds.</summary>
+    public Configuration.SimulationOptions? Options { get; init; }
+
     public string Name => Summary["name"]?.GetValue<string>() ?? Path.GetFileName(Dir.TrimEnd('/'));
 
     /// <summary>Reads <c>summary.json</c> and <c>metrics.jsonl</c>; an unfinished or foreign folder is an <see cref="InvalidDataException"/>.</summary>
@@ -16,7 +19,14 @@ public sealed record RunFolder(string Dir, JsonObject Summary, IReadOnlyList<Jso
             var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!.AsObject();
             var rounds = File.ReadLines(Path.Combine(dir, "metrics.jsonl")).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
             if (summary["bytes_by_kind"] is not JsonObject) throw new InvalidDataException("summary.json has no bytes_by_kind");
-            return new RunFolder(dir, summary, rounds);
+            Configuration.SimulationOptions? options = null;
+            var config = Path.Combine(dir, "config.conf");
+            if (File.Exists(config))
+            {
+                try { options = Configuration.SimulationConfig.Bind(Hocon.Config.ParseFile(config).Resolve()); }
+                catch (Exception e) when (e is Hocon.HoconException or ArgumentException or FormatException or IOException) { options = null; }
+            }
+            return new RunFolder(dir, summary, rounds) { Options = options };
         }
         catch (Exception e) when (e is IOException or JsonException or InvalidOperationException or UnauthorizedAccessException or NullReferenceException)
         {
@@ -96,7 +106,7 @@ public static class Comparison
             return u == d ? u : $"{u}/{d}";
         }
         return new RunFigures(f.Name, f.Dir, Codec("features_up", "features_down"), Codec("gradients_up", "gradients_down"),
-            s["beta"]?.GetValue<double>(), steps, features, protocol, transfers,
+            s["beta"]?.GetValue<double>() ?? f.Options?.Loss.Beta, steps, features, protocol, transfers,
             s["kodak"]?["psnr"]?.GetValue<double>(), s["kodak"]?["ms_ssim"]?.GetValue<double>(), s["kodak"]?["bpp"]?.GetValue<double>(),
             s["kodak"]?["images"]?.GetValue<int>(), curve, coding, s["final_model_hash"]?.GetValue<string>());
     }
