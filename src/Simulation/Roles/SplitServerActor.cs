@@ -267,8 +267,18 @@ public sealed class SplitServerActor : ReceiveActor
         if (m.Split != 2 || !InRound(m.Round, m.Client)) return;
         if (!pending.TryGetValue(m.Client, out var p) || p.Step != m.Step)
         {
-            if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step && last.Split == 1)
-                from.Tell(last.Reply, Self); // a retransmitted [3]
+            if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step)
+            {
+                if (last.Split == 1)
+                {
+                    from.Tell(last.Reply, Self); // a retransmitted [3]
+                    return;
+                }
+                lastReply.Remove(m.Client); // the step timed out here: its [1] must be served afresh, not answered from the cache
+            }
+            // No saved step (this server restarted, or the step timed out): without an answer the client would only
+            // retransmit [3] until it gives up. It redoes the step from [1].
+            from.Tell(new StepUnknown { Round = m.Round, Client = m.Client, Step = m.Step }, Self);
             return;
         }
         var o = ctx.Options;
