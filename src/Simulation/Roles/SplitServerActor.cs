@@ -199,9 +199,10 @@ public sealed class SplitServerActor : ReceiveActor
     private void OnFeatures1(SplitFeatures m, ActorRef from)
     {
         if (m.Split != 1 || !InRound(m.Round, m.Client)) return;
-        if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step)
+        if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step >= m.Step)
         {
-            if (last.Split == 2) from.Tell(last.Reply, Self); // a retransmitted [1]: same answer, no recomputation
+            // A retransmitted [1]: same answer, no recomputation. One of an earlier step (a late duplicate) is stale.
+            if (last.Step == m.Step && last.Split == 2) from.Tell(last.Reply, Self);
             return;
         }
         if (!sflv1 && pending.Count > 0 && !pending.ContainsKey(m.Client))
@@ -267,7 +268,9 @@ public sealed class SplitServerActor : ReceiveActor
         if (m.Split != 2 || !InRound(m.Round, m.Client)) return;
         if (!pending.TryGetValue(m.Client, out var p) || p.Step != m.Step)
         {
-            if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step)
+            var known = lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round;
+            if (known && last.Step > m.Step) return; // stale: a late duplicate of an earlier step
+            if (known && last.Step == m.Step)
             {
                 if (last.Split == 1)
                 {
