@@ -58,6 +58,24 @@ public class ReliabilitySpecs
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Under_drops_duplicates_and_corruption_each_round_is_recorded_once_and_no_update_is_counted_twice(int seed)
+    {
+        var o = Small(rounds: 3, steps: 2, clients: 3) with
+        {
+            Federation = Federation(3, maxRetries: 6, deadlineMinutes: 10),
+            Faults = new FaultPlan { Seed = seed, Rules = [new FaultRule { From = "*", To = "*", Drop = 0.05, Duplicate = 0.01, Corrupt = 0.01 }] },
+        };
+        var r = Run(o);
+        RoundsOf(r).Should().Equal(1u, 2u, 3u);
+        r.Summary["lost_updates"]!.GetValue<long>().Should().Be(0);
+        r.Summary["client_updates_counted"]!.GetValue<long>().Should().BeLessThanOrEqualTo(9);
+    }
+
     [Fact]
     public void An_update_acknowledged_before_an_aggregator_restart_is_kept_and_the_round_closes_without_the_deadline()
     {
