@@ -107,6 +107,20 @@ public class ReliabilitySpecs
     }
 
     [Fact]
+    public void A_client_that_fails_mid_round_says_so_and_the_round_does_not_wait_for_its_deadline()
+    {
+        var o = Small(rounds: 1, steps: 2, clients: 3) with
+        {
+            Federation = Federation(3),
+            Faults = new FaultPlan { Seed = 1, Crashes = [new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.1), Mode = CrashMode.Restart }] },
+        };
+        var round = Run(o).Rounds[0];
+        round["clients_completed"]!.GetValue<int>().Should().Be(2, round.ToJsonString());
+        round["dropped_reasons"]!.ToJsonString().Should().Be("{\"failed\":1}");
+        round["round_simulated_s"]!.GetValue<double>().Should().BeLessThan(60);
+    }
+
+    [Fact]
     public void After_a_split_server_restart_a_client_whose_step_the_server_lost_redoes_it_and_the_round_completes()
     {
         // At 0.2 s a client waits for transfer [4]: the restarted server has no saved step for its resent [3].

@@ -47,6 +47,7 @@ public sealed class AggregatorActor : ReceiveActor
         {
             if (plan is null || a.Round != plan.Round || closed || !plan.Clients.Contains(a.Client)) return;
             abandoned.Add(a.Client);
+            if (a.Reason.StartsWith(ClientActor.RoundAbandonedFailed, StringComparison.Ordinal)) journal.Failed.Add(a.Client);
             CloseIfAllAccounted();
         });
         Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
@@ -103,6 +104,7 @@ public sealed class AggregatorActor : ReceiveActor
         arrival.Clear();
         modelReceived.Clear();
         abandoned.Clear();
+        journal.Failed.Clear();
         closed = false;
         foreach (var c in p.Clients) SendGlobalModel(p, c, participated.Add(c));
         journal.DeadlineAt = Context.Now + TimeSpan.FromMilliseconds(p.DeadlineMs);
@@ -197,7 +199,8 @@ public sealed class AggregatorActor : ReceiveActor
         result.CompletedSamples.AddRange(kept.Order(StringComparer.Ordinal).Select(c => (ulong)updates[c].Samples));
         result.Dropped.AddRange(plan.Clients.Where(c => !kept.Contains(c)).Order(StringComparer.Ordinal));
         foreach (var c in result.Dropped)
-            result.DroppedReasons[c] = abandoned.Contains(c) ? "gave_up"
+            result.DroppedReasons[c] = journal.Failed.Contains(c) ? "failed"
+                : abandoned.Contains(c) ? "gave_up"
                 : rejected.Contains((plan.Round, c)) ? "rejected"
                 : updates.ContainsKey(c) || reachedK ? "surplus" : "no_update";
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
@@ -221,6 +224,6 @@ public sealed class AggregatorJournal
     public RoundEnd? LastEnd;
     public readonly Dictionary<string, (ParameterSet Set, long Samples, StepStats Stats)> Updates = new(StringComparer.Ordinal);
     public readonly List<string> Arrival = [];
-    public readonly HashSet<string> ModelReceived = new(StringComparer.Ordinal), Abandoned = new(StringComparer.Ordinal), Participated = new(StringComparer.Ordinal);
+    public readonly HashSet<string> ModelReceived = new(StringComparer.Ordinal), Abandoned = new(StringComparer.Ordinal), Failed = new(StringComparer.Ordinal), Participated = new(StringComparer.Ordinal);
     public readonly HashSet<(uint, string)> Counted = [], Late = [], Rejected = [];
 }

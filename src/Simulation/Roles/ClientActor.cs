@@ -362,4 +362,22 @@ public sealed class ClientActor : ReceiveActor
     private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, spec.Speed, t0));
 
     protected override void PostStop() => Abandon();
+
+    /// <summary>
+    /// The client failed mid-round: the restarted instance starts idle and will not train this round again, so the
+    /// aggregator (and the server) are told now (reason <c>failed: …</c>) instead of waiting for the deadline.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object? message)
+    {
+        if (active is { } st)
+        {
+            var gone = new RoundAbandoned { Round = st.Round, Client = spec.Id, Reason = $"{RoundAbandonedFailed}{reason.Message}" };
+            ctx.Aggregator.Tell(gone, Self);
+            ctx.Server.Tell(gone, Self); // it may be holding the body (SFLv2) for our half-done step: the others need not wait
+        }
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>How the reason of a <see cref="RoundAbandoned"/> starts when the client failed (else it gave up after its retransmissions).</summary>
+    public const string RoundAbandonedFailed = "failed: ";
 }

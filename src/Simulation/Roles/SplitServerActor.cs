@@ -116,6 +116,7 @@ public sealed class SplitServerActor : ReceiveActor
         Receive<RoundEnd>(OnRoundEnd);
         Receive<StateRequest>(OnStateRequest);
         Receive<PendingTimeout>(OnPendingTimeout);
+        Receive<RoundAbandoned>(OnClientFailed);
     }
 
     private Adam MainOptimizer(ServerModel m)
@@ -328,8 +329,24 @@ public sealed class SplitServerActor : ReceiveActor
         {
             pending.Remove(t.Client);
             p.Dispose();
-            ServeNext(); // the client vanished: serve the others
+            ServeNext(); // the client vanished (or said it failed): serve the others
         }
+    }
+
+    /// <summary>A client failed mid-round (it says so): its half-done step and its queued [1] are dropped, the others served.</summary>
+    private void OnClientFailed(RoundAbandoned a)
+    {
+        if (!InRound(a.Round, a.Client)) return;
+        var others = waiting.Where(w => w.Msg.Client != a.Client).ToList();
+        waiting.Clear();
+        foreach (var w in others) waiting.Enqueue(w);
+        waitingForTables.Remove(a.Client);
+        if (pending.Remove(a.Client, out var p))
+        {
+            p.Dispose();
+            Context.Timers.Cancel(("pending", a.Client));
+        }
+        ServeNext();
     }
 
     private void ServeNext()
