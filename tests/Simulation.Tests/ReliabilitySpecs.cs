@@ -37,6 +37,18 @@ public class ReliabilitySpecs
     }
 
     [Fact]
+    public void A_duplicated_round_plan_does_not_send_the_global_model_again()
+    {
+        var o = Small(rounds: 1, steps: 1, clients: 2) with
+        {
+            Faults = new FaultPlan { Seed = 1, Rules = [new FaultRule { From = "coordinator", To = "*", Duplicate = 1.0 }] },
+        };
+        var round = Run(o).Rounds[0];
+        round["messages"]!["GlobalModel aggregator->client"]!.GetValue<long>().Should().Be(2, "one global model per sampled client");
+        round["clients_completed"]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Fact]
     public void Duplicating_every_message_counts_and_acts_on_nothing_twice()
     {
         var o = Small(rounds: 2, steps: 2, clients: 3) with

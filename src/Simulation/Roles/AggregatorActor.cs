@@ -79,15 +79,21 @@ public sealed class AggregatorActor : ReceiveActor
     {
         if (ctx.CurrentPlan is not { } p) return;
         var resumed = plan is not null && plan.Round == p.Round;
-        OnRoundPlan(p);
+        OnRoundPlan(p, restarted: true);
         if (resumed && !closed)
             Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), journal.DeadlineAt > Context.Now ? journal.DeadlineAt - Context.Now : TimeSpan.Zero);
     }
 
-    private void OnRoundPlan(RoundPlan p)
+    private void OnRoundPlan(RoundPlan p) => OnRoundPlan(p, restarted: false);
+
+    private void OnRoundPlan(RoundPlan p, bool restarted)
     {
         if (plan is not null && p.Round == plan.Round)
         {
+            // The coordinator repeats a plan every retry-timeout: one arriving sooner after the last one acted on is a
+            // duplicate (what that one sent is still on its way), and is not acted on again.
+            if (!restarted && Context.Now - journal.PlanActedAt < ctx.Options.Federation.RetryTimeout / 2) return;
+            journal.PlanActedAt = Context.Now;
             // The coordinator repeats a plan it has no result for: our result, or some global models, were lost.
             if (closed && lastResult?.Round == p.Round)
             {
@@ -100,6 +106,7 @@ public sealed class AggregatorActor : ReceiveActor
         }
         if (plan is not null && p.Round < plan.Round) return;
         plan = p;
+        journal.PlanActedAt = Context.Now;
         updates.Clear();
         arrival.Clear();
         modelReceived.Clear();
@@ -219,6 +226,8 @@ public sealed class AggregatorJournal
 {
     public RoundPlan? Plan;
     public TimeSpan DeadlineAt;
+    /// <summary>When a plan of the round was last acted on (sent global models or the result): a duplicate sooner is ignored.</summary>
+    public TimeSpan PlanActedAt;
     public bool Closed = true;
     public RoundResult? LastResult;
     public RoundEnd? LastEnd;
