@@ -49,6 +49,20 @@ public class ReliabilitySpecs
     }
 
     [Fact]
+    public void A_duplicated_transfer_is_answered_once()
+    {
+        var o = Small(rounds: 1, steps: 2, clients: 2) with
+        {
+            Faults = new FaultPlan { Seed = 1, Rules = [new FaultRule { From = "client", To = "server", Duplicate = 1.0 }] },
+        };
+        var round = Run(o).Rounds[0];
+        round["messages"]!["transfer1_features_up"]!.GetValue<long>().Should().Be(4);
+        round["messages"]!["transfer2_features_down"]!.GetValue<long>().Should().Be(4, "one answer per step and client");
+        round["messages"]!["transfer4_gradient_down"]!.GetValue<long>().Should().Be(4, "one answer per step and client");
+        round["clients_completed"]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Fact]
     public void Duplicating_every_message_counts_and_acts_on_nothing_twice()
     {
         var o = Small(rounds: 2, steps: 2, clients: 3) with

@@ -26,7 +26,8 @@ public sealed class SplitServerActor : ReceiveActor
     private readonly Dictionary<string, Body> copies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply)> lastReply = new(StringComparer.Ordinal);
+    // Per client: the last answer, and the attempt of the request it answers (a duplicate of that request is not answered again).
+    private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply, uint Attempt)> lastReply = new(StringComparer.Ordinal);
     private readonly Queue<(SplitFeatures Msg, ActorRef From)> waiting = new();
     // Split-1 features that arrived before their client's tables (real clocks can reorder them).
     private readonly Dictionary<string, (SplitFeatures Msg, ActorRef From)> waitingForTables = new(StringComparer.Ordinal);
@@ -202,8 +203,13 @@ public sealed class SplitServerActor : ReceiveActor
         if (m.Split != 1 || !InRound(m.Round, m.Client)) return;
         if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step >= m.Step)
         {
-            // A retransmitted [1]: same answer, no recomputation. One of an earlier step (a late duplicate) is stale.
-            if (last.Step == m.Step && last.Split == 2) from.Tell(last.Reply, Self);
+            // A retransmitted [1]: same answer, no recomputation. A duplicate of the attempt answered, or one of an
+            // earlier step (late), is not answered.
+            if (last.Step == m.Step && last.Split == 2 && last.Attempt != m.Attempt)
+            {
+                lastReply[m.Client] = last with { Attempt = m.Attempt };
+                from.Tell(last.Reply, Self);
+            }
             return;
         }
         if (!sflv1 && pending.Count > 0 && !pending.ContainsKey(m.Client))
@@ -255,7 +261,7 @@ public sealed class SplitServerActor : ReceiveActor
         if (pending.Remove(m.Client, out var old)) old.Dispose();
         pending[m.Client] = p;
         var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = enc.Wire, RateNormalizer = m.RateNormalizer };
-        lastReply[m.Client] = (m.Round, m.Step, 2, reply);
+        lastReply[m.Client] = (m.Round, m.Step, 2, reply, m.Attempt);
         var batch = f1.size(0);
         var size = (long)Math.Sqrt(pixels / batch);
         Charge(BodyMacs(batch, size), t0);
@@ -275,6 +281,8 @@ public sealed class SplitServerActor : ReceiveActor
             {
                 if (last.Split == 1)
                 {
+                    if (last.Attempt == m.Attempt) return; // a duplicate of the [3] answered
+                    lastReply[m.Client] = last with { Attempt = m.Attempt };
                     from.Tell(last.Reply, Self); // a retransmitted [3]
                     return;
                 }
@@ -315,7 +323,7 @@ public sealed class SplitServerActor : ReceiveActor
             var size = (long)Math.Sqrt((double)o.Data.Crop * o.Data.Crop);
             Charge(2 * BodyMacs(batch, size), t0);
         }
-        lastReply[m.Client] = (m.Round, m.Step, 1, reply);
+        lastReply[m.Client] = (m.Round, m.Step, 1, reply, m.Attempt);
         pending.Remove(m.Client);
         p.Dispose();
         Context.Timers.Cancel(("pending", m.Client));
