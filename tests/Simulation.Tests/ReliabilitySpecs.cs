@@ -63,6 +63,19 @@ public class ReliabilitySpecs
     }
 
     [Fact]
+    public void A_duplicated_update_is_acknowledged_once()
+    {
+        var o = Small(rounds: 1, steps: 1, clients: 2) with
+        {
+            Faults = new FaultPlan { Seed = 1, Rules = [new FaultRule { From = "client", To = "aggregator", Duplicate = 1.0 }] },
+        };
+        var r = Run(o);
+        r.Rounds[0]["messages"]!["UpdateAck aggregator->client"]!.GetValue<long>().Should().Be(2);
+        r.Summary["client_updates_counted"]!.GetValue<long>().Should().Be(2);
+        r.Summary["lost_updates"]!.GetValue<long>().Should().Be(0);
+    }
+
+    [Fact]
     public void Duplicating_every_message_counts_and_acts_on_nothing_twice()
     {
         var o = Small(rounds: 2, steps: 2, clients: 3) with

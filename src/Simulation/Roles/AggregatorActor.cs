@@ -139,26 +139,26 @@ public sealed class AggregatorActor : ReceiveActor
         if (plan is null || u.Round > plan.Round) return;
         if (journal.Counted.Contains((u.Round, u.Client)) || rejected.Contains((u.Round, u.Client)) || late.Contains((u.Round, u.Client)))
         {
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self); // handled once; a duplicate or a retransmission is acked again
+            Ack(u); // handled once; a retransmission is acked again
             return;
         }
         if (u.Round < plan.Round)
         {
             if (late.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Late);
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            Ack(u);
             return;
         }
         if (!plan.Clients.Contains(u.Client)) return;
         if (updates.ContainsKey(u.Client))
         {
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self); // counted once; ack again
+            Ack(u); // counted once; ack again
             return;
         }
         if (closed)
         {
             // Past the K-th update or the deadline: accounted as late, acknowledged so the client stops retrying.
             if (late.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Late);
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            Ack(u);
             return;
         }
         ParameterSet set;
@@ -172,15 +172,23 @@ public sealed class AggregatorActor : ReceiveActor
         {
             // Never a partial update in FedAvg; the client's update is refused (and acknowledged as handled).
             if (rejected.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Rejected);
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            Ack(u);
             CloseIfAllAccounted();
             return;
         }
         updates[u.Client] = (set, (long)u.Samples, u.Stats ?? new StepStats());
         arrival.Add(u.Client);
-        Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+        Ack(u);
         if (arrival.Count >= keep) Close();
         else CloseIfAllAccounted();
+    }
+
+    /// <summary>Acknowledges each attempt of an update once: a duplicate of the attempt acknowledged gets no second ack.</summary>
+    private void Ack(ClientUpdate u)
+    {
+        if (journal.Acked.TryGetValue((u.Round, u.Client), out var a) && a == u.Attempt) return;
+        journal.Acked[(u.Round, u.Client)] = u.Attempt;
+        Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
     }
 
     /// <summary>Closes the round: K updates arrived, every sampled client is accounted for, or the deadline passed.</summary>
@@ -235,4 +243,6 @@ public sealed class AggregatorJournal
     public readonly List<string> Arrival = [];
     public readonly HashSet<string> ModelReceived = new(StringComparer.Ordinal), Abandoned = new(StringComparer.Ordinal), Failed = new(StringComparer.Ordinal), Participated = new(StringComparer.Ordinal);
     public readonly HashSet<(uint, string)> Counted = [], Late = [], Rejected = [];
+    /// <summary>The attempt of each (round, client) update last acknowledged.</summary>
+    public readonly Dictionary<(uint, string), uint> Acked = [];
 }
