@@ -5,8 +5,8 @@ using CoFUsfl.Torch;
 namespace CoFUsfl.Simulation.Data;
 
 /// <summary>
-/// The training folders of a run (one domain each), decoded lazily and cached as 8-bit RGB (a few hundred MB for
-/// the three shipped sets), so clients cropping the same image share one copy.
+/// The training folders of a run (one domain each), decoded once when loaded (a broken image stops the run before
+/// round 1) and cached as 8-bit RGB (a few hundred MB for the three shipped sets), so clients cropping the same image share one copy.
 /// </summary>
 public sealed class TrainingImageSet : ITrainingImages
 {
@@ -32,18 +32,22 @@ public sealed class TrainingImageSet : ITrainingImages
             if (list.Count == 0) throw new InvalidDataException($"training folder {Path.GetFullPath(path)} holds no PNG or JPEG image");
             var start = set.files.Count;
             set.files.AddRange(list);
-            // Images are decoded lazily by the clients; a decoder that cannot work at all (libturbojpeg missing) or a
-            // folder whose first image is broken must stop the run here, not silently fail every client that samples it.
-            foreach (var probe in list.GroupBy(x => Path.GetExtension(x).ToLowerInvariant() is ".jpg" or ".jpeg" ? "jpeg" : "png").Select(g => g.First()))
-            {
-                var index = set.files.IndexOf(probe, start);
-                try { set.cache[index] = ImageBridge.LoadRgb8(probe); }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    throw new InvalidDataException($"training folder {Path.GetFullPath(path)}: {e.Message}", e);
-                }
-            }
             set.domains.Add(Enumerable.Range(start, list.Count).ToArray());
+            // Images are decoded lazily by the clients otherwise: a decoder that cannot work at all (libturbojpeg missing)
+            // or any broken image must stop the run here, not fail every client that samples it, round after round. So
+            // every image is decoded once now (and kept: the cache would hold it after the first batch that uses it).
+            var failures = new Exception?[list.Count];
+            Parallel.For(0, list.Count, i =>
+            {
+                try { set.cache[start + i] = ImageBridge.LoadRgb8(list[i]); }
+                catch (Exception e) when (e is not OutOfMemoryException) { failures[i] = e; }
+            });
+            for (var i = 0; i < list.Count; i++)
+                if (failures[i] is { } e)
+                {
+                    var name = Path.GetFileName(list[i]);
+                    throw new InvalidDataException($"training folder {Path.GetFullPath(path)}: " + (e.Message.Contains(name, StringComparison.Ordinal) ? e.Message : $"{name}: {e.Message}"), e);
+                }
         }
         return set;
     }

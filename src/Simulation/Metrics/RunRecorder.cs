@@ -329,7 +329,7 @@ public sealed class RunRecorder : IRoundObserver
         foreach (var s in system.Traffic.Snapshot())
         {
             injected += s.Dropped + s.Duplicated + s.Delayed + s.Reordered + s.PartitionDropped + s.CorruptInjected;
-            detected += s.CorruptDetected + s.Rejected;
+            detected += s.Rejected; // every rejected envelope once: a corrupt one is also counted in CorruptDetected
         }
         var di = injected - previousFaults.GetValueOrDefault("injected");
         var dd = detected - previousFaults.GetValueOrDefault("detected");
@@ -386,6 +386,9 @@ public sealed class RunRecorder : IRoundObserver
             Add("partition_dropped", s.PartitionDropped); Add("corrupt_injected", s.CorruptInjected); Add("corrupt_detected", s.CorruptDetected);
             Add("rejected", s.Rejected); Add("dead_lettered", s.DeadLettered);
         }
+        // Injected crashes are actor faults, not traffic: counted by the system by kind (crash-stop, crash-restart).
+        foreach (var kind in new[] { "crash-stop", "crash-restart" })
+            if (system.Traffic.FaultCount(kind) is var n and not 0) faults[kind.Replace('-', '_')] = (faults[kind.Replace('-', '_')]?.GetValue<long>() ?? 0) + n;
         var summary = new JsonObject
         {
             ["name"] = runName,

@@ -15,19 +15,23 @@ public sealed class AggregatorActor : ReceiveActor
 {
     private readonly SimulationContext ctx;
     private ParameterSet globalModel;
-    private readonly HashSet<string> participated = new(StringComparer.Ordinal);
-    private RoundPlan? plan;
-    private int keep;
-    private readonly Dictionary<string, (ParameterSet Set, long Samples, StepStats Stats)> updates = new(StringComparer.Ordinal);
-    private readonly List<string> arrival = [];
+    // The round's state and the update accounting live in the run's context, not in this instance: an update is
+    // recorded there before it is acknowledged, so a restarted aggregator keeps every update it acknowledged.
+    private readonly AggregatorJournal journal;
+    private HashSet<string> participated => journal.Participated;
+    private RoundPlan? plan { get => journal.Plan; set => journal.Plan = value; }
+    private int keep => plan is null ? 0 : Math.Min(ctx.Options.Federation.ClientsPerRound, plan.Clients.Count);
+    private Dictionary<string, (ParameterSet Set, long Samples, StepStats Stats)> updates => journal.Updates;
+    private List<string> arrival => journal.Arrival;
     // Clients that acknowledged this round's global model: a repeated plan does not send it to them again.
-    private readonly HashSet<string> modelReceived = new(StringComparer.Ordinal);
+    private HashSet<string> modelReceived => journal.ModelReceived;
     // Clients that told us they gave this round up (retransmissions exhausted).
-    private readonly HashSet<string> abandoned = new(StringComparer.Ordinal);
-    private readonly HashSet<(uint, string)> late = [], rejected = [];
-    private bool closed = true;
-    private RoundResult? lastResult;
-    private RoundEnd? lastEnd;
+    private HashSet<string> abandoned => journal.Abandoned;
+    private HashSet<(uint, string)> late => journal.Late;
+    private HashSet<(uint, string)> rejected => journal.Rejected;
+    private bool closed { get => journal.Closed; set => journal.Closed = value; }
+    private RoundResult? lastResult { get => journal.LastResult; set => journal.LastResult = value; }
+    private RoundEnd? lastEnd { get => journal.LastEnd; set => journal.LastEnd = value; }
 
     private sealed record Deadline(uint Round);
 
@@ -35,11 +39,18 @@ public sealed class AggregatorActor : ReceiveActor
     {
         this.ctx = ctx;
         globalModel = ctx.AggregatorCheckpoint ?? InitialClientParameters(ctx);
+        journal = ctx.AggregatorJournal;
         Receive<RoundPlan>(OnRoundPlan);
         Receive<ClientUpdate>(OnUpdate);
         Receive<GlobalModelAck>(a => { if (plan is not null && a.Round == plan.Round) modelReceived.Add(a.Client); });
-        Receive<RoundAbandoned>(a => { if (plan is not null && a.Round == plan.Round && !closed) abandoned.Add(a.Client); });
-        Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(byDeadline: true); });
+        Receive<RoundAbandoned>(a =>
+        {
+            if (plan is null || a.Round != plan.Round || closed || !plan.Clients.Contains(a.Client)) return;
+            abandoned.Add(a.Client);
+            if (a.Reason.StartsWith(ClientActor.RoundAbandonedFailed, StringComparison.Ordinal)) journal.Failed.Add(a.Client);
+            CloseIfAllAccounted();
+        });
+        Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
         Receive<StateRequest>(r =>
         {
             var s = new ModelState { Round = r.Round };
@@ -60,16 +71,29 @@ public sealed class AggregatorActor : ReceiveActor
         return ParameterSet.FromModule(client.named_parameters());
     }
 
-    /// <summary>After a restart, reopen the round in progress (clients already done ignore the repeated global model).</summary>
+    /// <summary>
+    /// After a restart, reopen the round in progress: the updates acknowledged before the crash are still in the
+    /// journal, the global model goes to the clients that have not acknowledged it, and the deadline keeps its time.
+    /// </summary>
     protected override void PreStart()
     {
-        if (ctx.CurrentPlan is { } p) OnRoundPlan(p);
+        if (ctx.CurrentPlan is not { } p) return;
+        var resumed = plan is not null && plan.Round == p.Round;
+        OnRoundPlan(p, restarted: true);
+        if (resumed && !closed)
+            Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), journal.DeadlineAt > Context.Now ? journal.DeadlineAt - Context.Now : TimeSpan.Zero);
     }
 
-    private void OnRoundPlan(RoundPlan p)
+    private void OnRoundPlan(RoundPlan p) => OnRoundPlan(p, restarted: false);
+
+    private void OnRoundPlan(RoundPlan p, bool restarted)
     {
         if (plan is not null && p.Round == plan.Round)
         {
+            // The coordinator repeats a plan every retry-timeout: one arriving sooner after the last one acted on is a
+            // duplicate (what that one sent is still on its way), and is not acted on again.
+            if (!restarted && Context.Now - journal.PlanActedAt < ctx.Options.Federation.RetryTimeout / 2) return;
+            journal.PlanActedAt = Context.Now;
             // The coordinator repeats a plan it has no result for: our result, or some global models, were lost.
             if (closed && lastResult?.Round == p.Round)
             {
@@ -82,14 +106,23 @@ public sealed class AggregatorActor : ReceiveActor
         }
         if (plan is not null && p.Round < plan.Round) return;
         plan = p;
-        keep = Math.Min(ctx.Options.Federation.ClientsPerRound, p.Clients.Count);
+        journal.PlanActedAt = Context.Now;
         updates.Clear();
         arrival.Clear();
         modelReceived.Clear();
         abandoned.Clear();
+        journal.Failed.Clear();
         closed = false;
         foreach (var c in p.Clients) SendGlobalModel(p, c, participated.Add(c));
+        journal.DeadlineAt = Context.Now + TimeSpan.FromMilliseconds(p.DeadlineMs);
         Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), TimeSpan.FromMilliseconds(p.DeadlineMs));
+        CloseIfAllAccounted(); // a round with no client has nothing to wait for
+    }
+
+    /// <summary>Every sampled client delivered, was rejected, or gave up: nothing more can come, the deadline is not waited for.</summary>
+    private void CloseIfAllAccounted()
+    {
+        if (!closed && plan!.Clients.All(c => updates.ContainsKey(c) || abandoned.Contains(c) || rejected.Contains((plan.Round, c)))) Close();
     }
 
     /// <summary>Personal parameters leave the aggregator only once, as a client's starting point.</summary>
@@ -104,23 +137,28 @@ public sealed class AggregatorActor : ReceiveActor
     {
         if (Sender is { } from) ctx.UpdateArrived?.Invoke(from.Address, u.Round);
         if (plan is null || u.Round > plan.Round) return;
+        if (journal.Counted.Contains((u.Round, u.Client)) || rejected.Contains((u.Round, u.Client)) || late.Contains((u.Round, u.Client)))
+        {
+            Ack(u); // handled once; a retransmission is acked again
+            return;
+        }
         if (u.Round < plan.Round)
         {
             if (late.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Late);
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            Ack(u);
             return;
         }
         if (!plan.Clients.Contains(u.Client)) return;
         if (updates.ContainsKey(u.Client))
         {
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self); // counted once; ack again
+            Ack(u); // counted once; ack again
             return;
         }
         if (closed)
         {
             // Past the K-th update or the deadline: accounted as late, acknowledged so the client stops retrying.
             if (late.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Late);
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            Ack(u);
             return;
         }
         ParameterSet set;
@@ -134,21 +172,33 @@ public sealed class AggregatorActor : ReceiveActor
         {
             // Never a partial update in FedAvg; the client's update is refused (and acknowledged as handled).
             if (rejected.Add((u.Round, u.Client))) Interlocked.Increment(ref ctx.Updates.Rejected);
-            Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+            Ack(u);
+            CloseIfAllAccounted();
             return;
         }
         updates[u.Client] = (set, (long)u.Samples, u.Stats ?? new StepStats());
         arrival.Add(u.Client);
-        Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
-        if (arrival.Count >= keep) Close(byDeadline: false);
+        Ack(u);
+        if (arrival.Count >= keep) Close();
+        else CloseIfAllAccounted();
     }
 
-    /// <param name="byDeadline">The round's deadline passed (else K updates arrived: the others were surplus).</param>
-    private void Close(bool byDeadline)
+    /// <summary>Acknowledges each attempt of an update once: a duplicate of the attempt acknowledged gets no second ack.</summary>
+    private void Ack(ClientUpdate u)
+    {
+        if (journal.Acked.TryGetValue((u.Round, u.Client), out var a) && a == u.Attempt) return;
+        journal.Acked[(u.Round, u.Client)] = u.Attempt;
+        Sender?.Tell(new UpdateAck { Round = u.Round, Client = u.Client }, Self);
+    }
+
+    /// <summary>Closes the round: K updates arrived, every sampled client is accounted for, or the deadline passed.</summary>
+    private void Close()
     {
         closed = true;
         Context.Timers.Cancel("deadline");
+        var reachedK = arrival.Count >= keep;
         var kept = arrival.Take(keep).ToList();
+        foreach (var c in kept) journal.Counted.Add((plan!.Round, c));
         Interlocked.Add(ref ctx.Updates.Counted, kept.Count);
         if (kept.Count > 0)
         {
@@ -164,10 +214,35 @@ public sealed class AggregatorActor : ReceiveActor
         result.CompletedSamples.AddRange(kept.Order(StringComparer.Ordinal).Select(c => (ulong)updates[c].Samples));
         result.Dropped.AddRange(plan.Clients.Where(c => !kept.Contains(c)).Order(StringComparer.Ordinal));
         foreach (var c in result.Dropped)
-            result.DroppedReasons[c] = abandoned.Contains(c) ? "gave_up" : updates.ContainsKey(c) || !byDeadline ? "surplus" : "no_update";
+            result.DroppedReasons[c] = journal.Failed.Contains(c) ? "failed"
+                : abandoned.Contains(c) ? "gave_up"
+                : rejected.Contains((plan.Round, c)) ? "rejected"
+                : updates.ContainsKey(c) || reachedK ? "surplus" : "no_update";
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
         lastResult = result;
         lastEnd = end;
         ctx.Coordinator.Tell(result, Self);
     }
+}
+
+/// <summary>
+/// What the aggregator must not forget when it restarts (kept in <see cref="SimulationContext.AggregatorJournal"/>, like
+/// the checkpoints): the round in progress with the updates it acknowledged, and which (round, client) updates were
+/// counted, late or rejected, so a duplicate or a retransmission is never counted twice.
+/// </summary>
+public sealed class AggregatorJournal
+{
+    public RoundPlan? Plan;
+    public TimeSpan DeadlineAt;
+    /// <summary>When a plan of the round was last acted on (sent global models or the result): a duplicate sooner is ignored.</summary>
+    public TimeSpan PlanActedAt;
+    public bool Closed = true;
+    public RoundResult? LastResult;
+    public RoundEnd? LastEnd;
+    public readonly Dictionary<string, (ParameterSet Set, long Samples, StepStats Stats)> Updates = new(StringComparer.Ordinal);
+    public readonly List<string> Arrival = [];
+    public readonly HashSet<string> ModelReceived = new(StringComparer.Ordinal), Abandoned = new(StringComparer.Ordinal), Failed = new(StringComparer.Ordinal), Participated = new(StringComparer.Ordinal);
+    public readonly HashSet<(uint, string)> Counted = [], Late = [], Rejected = [];
+    /// <summary>The attempt of each (round, client) update last acknowledged.</summary>
+    public readonly Dictionary<(uint, string), uint> Acked = [];
 }

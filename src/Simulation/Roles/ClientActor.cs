@@ -45,6 +45,10 @@ public sealed class ClientActor : ReceiveActor
         public Generator Noise = null!;
         public readonly Dictionary<ulong, FrozenFeatureTables> ServerTables = [];
         public Google.Protobuf.IMessage? LastSent;
+        /// <summary>This step's transfer [1], resent when the server lost the step; the step's distortion, taken back then.</summary>
+        public SplitFeatures? Features1;
+        public double StepMse, StepLoss;
+        public int Redone;
         /// <summary>Split-2 features that arrived before the server's tables (real clocks can reorder them).</summary>
         public SplitFeatures? WaitingForTables;
         // The step's graph: input, the split-1 data path, its rate estimate.
@@ -81,6 +85,7 @@ public sealed class ClientActor : ReceiveActor
         Receive<SplitFeatures>(OnFeatures2);
         Receive<SplitGradient>(OnGradient1);
         Receive<UpdateAck>(OnAck);
+        Receive<StepUnknown>(OnStepUnknown);
         Receive<Retry>(OnRetry);
     }
 
@@ -160,6 +165,7 @@ public sealed class ClientActor : ReceiveActor
         };
         var macs = CodecLayers.Macs(true, 0, ctx.Plan.Head, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
         Charge(macs, t0);
+        st.Features1 = msg;
         Send(msg, ctx.Server, Phase.AwaitFeatures2);
     }
 
@@ -186,12 +192,7 @@ public sealed class ClientActor : ReceiveActor
         if (st is null || st.Round != r.Round || st.Step != r.Step || st.Phase != r.Phase || st.Attempt != r.Attempt) return;
         if (st.Attempt >= ctx.Options.Federation.MaxRetries)
         {
-            ctx.Aggregator.Tell(new RoundAbandoned
-            {
-                Round = st.Round, Client = spec.Id,
-                Reason = $"no reply in phase {st.Phase} of step {st.Step} after {st.Attempt} retransmissions",
-            }, Self);
-            Abandon(); // the round goes on without this client: no partial update is ever sent
+            GiveUp($"no reply in phase {st.Phase} of step {st.Step} after {st.Attempt} retransmissions");
             return;
         }
         st.Attempt++;
@@ -203,6 +204,31 @@ public sealed class ClientActor : ReceiveActor
         }
         (st.Phase == Phase.AwaitAck ? ctx.Aggregator : ctx.Server).Tell(st.LastSent!, Self);
         Context.Timers.StartSingleTimer("retry", new Retry(st.Round, st.Step, st.Phase, st.Attempt), RetryAfter(st.LastSent!));
+    }
+
+    private void GiveUp(string reason)
+    {
+        ctx.Aggregator.Tell(new RoundAbandoned { Round = active!.Round, Client = spec.Id, Reason = reason }, Self);
+        Abandon(); // the round goes on without this client: no partial update is ever sent
+    }
+
+    /// <summary>
+    /// The server holds no half-done step for our [3] (it restarted, or the step timed out there): take back the tail's
+    /// part of the step (its gradients, its distortion) and redo the step from transfer [1], with the same features.
+    /// </summary>
+    private void OnStepUnknown(StepUnknown u)
+    {
+        var st = active;
+        if (st is null || u.Round != st.Round || u.Step != st.Step || st.Phase != Phase.AwaitGradient1 || st.Features1 is null) return;
+        if (++st.Redone > ctx.Options.Federation.MaxRetries)
+        {
+            GiveUp($"the server lost step {st.Step} {st.Redone} times");
+            return;
+        }
+        st.Optimizer.zero_grad();
+        st.SumMse -= st.StepMse;
+        st.SumLoss -= st.StepLoss;
+        Send(st.Features1, ctx.Server, Phase.AwaitFeatures2);
     }
 
     private void OnServerTables(FeatureTables t)
@@ -243,8 +269,10 @@ public sealed class ClientActor : ReceiveActor
         distortion.backward();
         var g2 = f2.grad ?? throw new InvalidOperationException("no gradient reached the split-2 features");
         var mseValue = mse.item();
-        st.SumMse += mseValue;
-        st.SumLoss += distortion.item();
+        st.StepMse = mseValue;
+        st.StepLoss = distortion.item();
+        st.SumMse += st.StepMse;
+        st.SumLoss += st.StepLoss;
         var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = st.GradientUplink.Encode(g2) };
         if (st.GradientUplink.LastStats is { } gs) { st.Coded3 += gs; st.HasCoded3 = true; }
         var macs = 3 * CodecLayers.Macs(false, ctx.Plan.Tail, CodecLayers.TransformLayers, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
@@ -334,4 +362,22 @@ public sealed class ClientActor : ReceiveActor
     private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, spec.Speed, t0));
 
     protected override void PostStop() => Abandon();
+
+    /// <summary>
+    /// The client failed mid-round: the restarted instance starts idle and will not train this round again, so the
+    /// aggregator (and the server) are told now (reason <c>failed: …</c>) instead of waiting for the deadline.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object? message)
+    {
+        if (active is { } st)
+        {
+            var gone = new RoundAbandoned { Round = st.Round, Client = spec.Id, Reason = $"{RoundAbandonedFailed}{reason.Message}" };
+            ctx.Aggregator.Tell(gone, Self);
+            ctx.Server.Tell(gone, Self); // it may be holding the body (SFLv2) for our half-done step: the others need not wait
+        }
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>How the reason of a <see cref="RoundAbandoned"/> starts when the client failed (else it gave up after its retransmissions).</summary>
+    public const string RoundAbandonedFailed = "failed: ";
 }

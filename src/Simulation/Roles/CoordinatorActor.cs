@@ -19,6 +19,8 @@ public sealed class CoordinatorActor : ReceiveActor
     private uint round;
     private RoundResult? result;
     private ModelState? serverState;
+    // The round was recorded: a duplicate (or repeated) ModelState of the aggregator must not record it again.
+    private bool recorded;
     private long roundStartWall;
     private TimeSpan roundStartSim;
 
@@ -42,6 +44,7 @@ public sealed class CoordinatorActor : ReceiveActor
         round = r;
         result = null;
         serverState = null;
+        recorded = false;
         roundStartWall = Stopwatch.GetTimestamp();
         roundStartSim = Context.Now;
         var f = ctx.Options.Federation;
@@ -62,7 +65,7 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private void OnWatch(Watch w)
     {
-        if (w.Round != round) return;
+        if (w.Round != round || recorded) return;
         if (result is null)
         {
             ctx.Server.Tell(ctx.CurrentPlan!, Self);
@@ -89,7 +92,7 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private void OnModelState(ModelState s)
     {
-        if (s.Round != round || result is null) return;
+        if (s.Round != round || result is null || recorded) return;
         if (Sender == ctx.Server && serverState is null)
         {
             serverState = s;
@@ -105,6 +108,7 @@ public sealed class CoordinatorActor : ReceiveActor
             ServerOptimizer = serverState.Optimizer.Count > 0 ? ParameterSet.FromMessages(serverState.Optimizer, "server optimizer state") : null,
         };
         Context.Timers.Cancel("watch");
+        recorded = true;
         bool more;
         try { more = observer.RoundCompleted(record, Context.System); }
         catch (Exception e)

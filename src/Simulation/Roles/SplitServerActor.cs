@@ -26,7 +26,8 @@ public sealed class SplitServerActor : ReceiveActor
     private readonly Dictionary<string, Body> copies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply)> lastReply = new(StringComparer.Ordinal);
+    // Per client: the last answer, and the attempt of the request it answers (a duplicate of that request is not answered again).
+    private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply, uint Attempt)> lastReply = new(StringComparer.Ordinal);
     private readonly Queue<(SplitFeatures Msg, ActorRef From)> waiting = new();
     // Split-1 features that arrived before their client's tables (real clocks can reorder them).
     private readonly Dictionary<string, (SplitFeatures Msg, ActorRef From)> waitingForTables = new(StringComparer.Ordinal);
@@ -116,6 +117,7 @@ public sealed class SplitServerActor : ReceiveActor
         Receive<RoundEnd>(OnRoundEnd);
         Receive<StateRequest>(OnStateRequest);
         Receive<PendingTimeout>(OnPendingTimeout);
+        Receive<RoundAbandoned>(OnClientFailed);
     }
 
     private Adam MainOptimizer(ServerModel m)
@@ -199,9 +201,15 @@ public sealed class SplitServerActor : ReceiveActor
     private void OnFeatures1(SplitFeatures m, ActorRef from)
     {
         if (m.Split != 1 || !InRound(m.Round, m.Client)) return;
-        if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step)
+        if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step >= m.Step)
         {
-            if (last.Split == 2) from.Tell(last.Reply, Self); // a retransmitted [1]: same answer, no recomputation
+            // A retransmitted [1]: same answer, no recomputation. A duplicate of the attempt answered, or one of an
+            // earlier step (late), is not answered.
+            if (last.Step == m.Step && last.Split == 2 && last.Attempt != m.Attempt)
+            {
+                lastReply[m.Client] = last with { Attempt = m.Attempt };
+                from.Tell(last.Reply, Self);
+            }
             return;
         }
         if (!sflv1 && pending.Count > 0 && !pending.ContainsKey(m.Client))
@@ -253,7 +261,7 @@ public sealed class SplitServerActor : ReceiveActor
         if (pending.Remove(m.Client, out var old)) old.Dispose();
         pending[m.Client] = p;
         var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = enc.Wire, RateNormalizer = m.RateNormalizer };
-        lastReply[m.Client] = (m.Round, m.Step, 2, reply);
+        lastReply[m.Client] = (m.Round, m.Step, 2, reply, m.Attempt);
         var batch = f1.size(0);
         var size = (long)Math.Sqrt(pixels / batch);
         Charge(BodyMacs(batch, size), t0);
@@ -267,8 +275,22 @@ public sealed class SplitServerActor : ReceiveActor
         if (m.Split != 2 || !InRound(m.Round, m.Client)) return;
         if (!pending.TryGetValue(m.Client, out var p) || p.Step != m.Step)
         {
-            if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step == m.Step && last.Split == 1)
-                from.Tell(last.Reply, Self); // a retransmitted [3]
+            var known = lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round;
+            if (known && last.Step > m.Step) return; // stale: a late duplicate of an earlier step
+            if (known && last.Step == m.Step)
+            {
+                if (last.Split == 1)
+                {
+                    if (last.Attempt == m.Attempt) return; // a duplicate of the [3] answered
+                    lastReply[m.Client] = last with { Attempt = m.Attempt };
+                    from.Tell(last.Reply, Self); // a retransmitted [3]
+                    return;
+                }
+                lastReply.Remove(m.Client); // the step timed out here: its [1] must be served afresh, not answered from the cache
+            }
+            // No saved step (this server restarted, or the step timed out): without an answer the client would only
+            // retransmit [3] until it gives up. It redoes the step from [1].
+            from.Tell(new StepUnknown { Round = m.Round, Client = m.Client, Step = m.Step }, Self);
             return;
         }
         var o = ctx.Options;
@@ -301,7 +323,7 @@ public sealed class SplitServerActor : ReceiveActor
             var size = (long)Math.Sqrt((double)o.Data.Crop * o.Data.Crop);
             Charge(2 * BodyMacs(batch, size), t0);
         }
-        lastReply[m.Client] = (m.Round, m.Step, 1, reply);
+        lastReply[m.Client] = (m.Round, m.Step, 1, reply, m.Attempt);
         pending.Remove(m.Client);
         p.Dispose();
         Context.Timers.Cancel(("pending", m.Client));
@@ -315,8 +337,24 @@ public sealed class SplitServerActor : ReceiveActor
         {
             pending.Remove(t.Client);
             p.Dispose();
-            ServeNext(); // the client vanished: serve the others
+            ServeNext(); // the client vanished (or said it failed): serve the others
         }
+    }
+
+    /// <summary>A client failed mid-round (it says so): its half-done step and its queued [1] are dropped, the others served.</summary>
+    private void OnClientFailed(RoundAbandoned a)
+    {
+        if (!InRound(a.Round, a.Client)) return;
+        var others = waiting.Where(w => w.Msg.Client != a.Client).ToList();
+        waiting.Clear();
+        foreach (var w in others) waiting.Enqueue(w);
+        waitingForTables.Remove(a.Client);
+        if (pending.Remove(a.Client, out var p))
+        {
+            p.Dispose();
+            Context.Timers.Cancel(("pending", a.Client));
+        }
+        ServeNext();
     }
 
     private void ServeNext()

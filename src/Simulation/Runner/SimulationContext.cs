@@ -54,6 +54,8 @@ public sealed class SimulationContext
     /// <summary>The split server's optimizer state (Adam moments and steps) that goes with <see cref="ServerCheckpoint"/>.</summary>
     public ParameterSet? ServerOptimizerCheckpoint { get; set; }
     public ParameterSet? AggregatorCheckpoint { get; set; }
+    /// <summary>The aggregator's round in progress and update accounting: what it acknowledged survives its restart.</summary>
+    public Roles.AggregatorJournal AggregatorJournal { get; } = new();
     public Protocol.RoundPlan? CurrentPlan { get; set; }
 
     /// <summary>Where tensors live (<c>cofusfl.torch.device</c>); checked by <see cref="SimulationRunner.Validate"/>.</summary>
