@@ -22,8 +22,17 @@ public sealed class TensorBoardWriter : IDisposable
         Directory.CreateDirectory(directory);
         var now = clock();
         var host = System.Net.Dns.GetHostName();
-        Path = System.IO.Path.Combine(directory, $"events.out.tfevents.{(long)now}.{host}.{Environment.ProcessId}");
-        stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        // Two sessions of a run can start within one second in one process: a suffix keeps their files apart.
+        for (var n = 0; ; n++)
+        {
+            Path = System.IO.Path.Combine(directory, $"events.out.tfevents.{(long)now}.{host}.{Environment.ProcessId}" + (n == 0 ? "" : $".{n}"));
+            try
+            {
+                stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                break;
+            }
+            catch (IOException) when (File.Exists(Path) && n < 1000) { }
+        }
         Write(new Event { WallTime = now, Step = 0, FileVersion = "brain.Event:2" });
     }
 
