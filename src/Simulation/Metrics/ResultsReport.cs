@@ -74,6 +74,23 @@ public static class ResultsReport
             md.AppendLine($"| {c.Run.Name} | {Mb(c.FeatureBytesToTarget)} | {X(c.FeatureReductionToTarget)} | {Mb(c.ProtocolBytesToTarget)} | {X(c.ProtocolReductionToTarget)} |");
         md.AppendLine();
 
+        // Every evaluation, so the reader sees how much Kodak PSNR moves between evaluations of one run.
+        var evalRounds = folders.SelectMany(f => f.Rounds.Where(r => r["eval"] is not null).Select(r => r["round"]!.GetValue<int>())).Distinct().Order().ToList();
+        if (evalRounds.Count > 1)
+        {
+            md.AppendLine("## Kodak PSNR at every evaluation").AppendLine();
+            md.AppendLine("| run | " + string.Join(" | ", evalRounds.Select(r => $"round {r}")) + " | largest change between evaluations |");
+            md.AppendLine("|---|" + string.Concat(evalRounds.Select(_ => "---|")) + "---|");
+            foreach (var f in folders)
+            {
+                var at = f.Rounds.Where(r => r["eval"] is not null).ToDictionary(r => r["round"]!.GetValue<int>(), r => r["eval"]!["psnr"]!.GetValue<double>());
+                var seq = evalRounds.Where(at.ContainsKey).Select(r => at[r]).ToList();
+                var jump = seq.Zip(seq.Skip(1)).Select(p => Math.Abs(p.Second - p.First)).DefaultIfEmpty(double.NaN).Max();
+                md.AppendLine($"| {f.Name} | " + string.Join(" | ", evalRounds.Select(r => at.TryGetValue(r, out var v) ? F(v) : "–")) + $" | {F(jump)} dB |");
+            }
+            md.AppendLine();
+        }
+
         md.AppendLine("## The targets").AppendLine();
         md.AppendLine(baseRun.KodakPsnr is { } bk && bk >= BaselinePsnr
             ? $"- the baseline's codec: **met**, {baseRun.Name} reaches {F(bk)} dB on Kodak (≥ {BaselinePsnr} dB)."
