@@ -21,7 +21,7 @@ for a in "$@"; do
   esac
 done
 # The order matters only for what is there first when time runs out: the baseline, the headline, then the sweep.
-runs=(usfl-float32 cof-full cof-full-beta4 cof-features cof-full-step2 cof-full-beta0p25 cof-full-beta0p0625)
+runs=(usfl-float32 cof-full cof-full-step2 cof-features cof-full-beta4 cof-full-beta0p25 cof-full-beta0p0625)
 if [[ $report_only == 0 ]]; then
   for r in "${runs[@]}"; do
     if [[ $force == 0 && -f "$out/$r/summary.json" ]]; then echo "reproduce: $r done already ($out/$r)"; continue; fi

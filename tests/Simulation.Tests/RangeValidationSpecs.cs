@@ -27,6 +27,10 @@ public class RangeValidationSpecs
     [InlineData("training.client-optimizer.lr = Infinity", "cofusfl.training.client-optimizer.lr = ")]
     [InlineData("training.server-optimizer.lr = NaN", "cofusfl.training.server-optimizer.lr = NaN: a finite number > 0")]
     [InlineData("training.aux-lr = NaN", "cofusfl.training.aux-lr = NaN: a finite number > 0")]
+    [InlineData("training.lr-schedule.gamma = 0", "cofusfl.training.lr-schedule.gamma = 0: a finite number in (0, 1]")]
+    [InlineData("training.lr-schedule.gamma = 2", "cofusfl.training.lr-schedule.gamma = 2: a finite number in (0, 1]")]
+    [InlineData("training.lr-schedule.milestones = [5, 3]", "cofusfl.training.lr-schedule.milestones = [5, 3]: increasing round numbers >= 1")]
+    [InlineData("training.lr-schedule.milestones = [0]", "cofusfl.training.lr-schedule.milestones = [0]: increasing round numbers >= 1")]
     [InlineData("training.clip-grad-norm = -1", "cofusfl.training.clip-grad-norm = -1: 0 (off) or a finite number > 0")]
     [InlineData("clients.profiles = [{ latency = [-5 ms, 20 ms] }]", "cofusfl.clients.profiles[default].latency = [-00:00:00.0050000, 00:00:00.0200000]: [min, max] with 0 ≤ min ≤ max")]
     [InlineData("run.checkpoint-every = -1", "cofusfl.run.checkpoint-every = -1: 0 (only at the end) or more")]
@@ -57,6 +61,15 @@ public class RangeValidationSpecs
     public void Values_at_the_edges_of_their_ranges_and_patterns_that_match_an_actor_are_accepted(string setting)
     {
         FluentActions.Invoking(() => SimulationRunner.Validate(Bind(setting))).Should().NotThrow();
+    }
+
+    [Fact]
+    public void Codec_training_rejects_a_schedule_that_is_not_increasing_or_a_gamma_out_of_range()
+    {
+        FluentActions.Invoking(() => CodecTrainer.Validate(new CodecTrainingOptions { LrSchedule = new LrScheduleOptions { Milestones = [10, 10] } }))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.codec-training.lr-schedule.milestones = [10, 10]: increasing step numbers >= 1");
+        FluentActions.Invoking(() => CodecTrainer.Validate(new CodecTrainingOptions { LrSchedule = new LrScheduleOptions { Gamma = double.NaN } }))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.codec-training.lr-schedule.gamma = NaN*");
     }
 
     [Theory]

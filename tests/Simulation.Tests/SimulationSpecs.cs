@@ -84,6 +84,32 @@ public class SimulationSpecs
     }
 
     [Fact]
+    public void The_lr_schedule_decays_both_sides_after_its_milestones_and_leaves_earlier_rounds_alone()
+    {
+        var o = Small(rounds: 3);
+        var constant = Run(o);
+        var decayed = Run(o with { Training = o.Training with { LrSchedule = new LrScheduleOptions { Milestones = [1], Gamma = 0.1 } } });
+        decayed.Rounds.Select(r => r["client_lr"]!.GetValue<double>()).Should().Equal(new[] { 1e-3, 1e-4, 1e-4 }, (a, b) => Math.Abs(a - b) < 1e-12);
+        decayed.Rounds.Select(r => r["server_lr"]!.GetValue<double>()).Should().Equal(new[] { 1e-3, 1e-4, 1e-4 }, (a, b) => Math.Abs(a - b) < 1e-12);
+        Strip(decayed.Rounds[0]).Should().Be(Strip(constant.Rounds[0]));
+        decayed.Rounds[1]["train"]!["loss"]!.GetValue<double>().Should().NotBe(constant.Rounds[1]["train"]!["loss"]!.GetValue<double>());
+        decayed.Summary["final_model_hash"]!.GetValue<string>().Should().NotBe(constant.Summary["final_model_hash"]!.GetValue<string>());
+        // gamma = 1 is the constant schedule, bit for bit.
+        var unit = Run(o with { Training = o.Training with { LrSchedule = new LrScheduleOptions { Milestones = [1, 2], Gamma = 1 } } });
+        unit.Summary["final_model_hash"]!.GetValue<string>().Should().Be(constant.Summary["final_model_hash"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(1u, 1.0)]
+    [InlineData(2u, 0.5)]
+    [InlineData(5u, 0.5)]
+    [InlineData(6u, 0.25)]
+    public void The_lr_factor_counts_the_milestones_already_passed(uint round, double factor)
+    {
+        new LrScheduleOptions { Milestones = [1, 5], Gamma = 0.5 }.FactorAt(round).Should().Be(factor);
+    }
+
+    [Fact]
     public void Loss_decreases_over_rounds()
     {
         var r = Run(Small(rounds: 3, steps: 3));

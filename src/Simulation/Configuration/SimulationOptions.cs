@@ -120,10 +120,31 @@ public sealed record TrainingOptions
     public OptimizerOptions ClientOptimizer { get; init; } = new();
     public OptimizerOptions ServerOptimizer { get; init; } = new();
     public double AuxLr { get; init; } = 1e-3;
+    /// <summary>Step decay of both sides' learning rates (PyTorch's MultiStepLR, counted in rounds).</summary>
+    public LrScheduleOptions LrSchedule { get; init; } = new();
     /// <summary>noise | ste: how latents and features are quantized in training.</summary>
     public string Quantization { get; init; } = "noise";
     /// <summary>Global gradient-norm clip per side; 0 = off.</summary>
     public double ClipGradNorm { get; init; } = 1.0;
+}
+
+/// <summary>
+/// MultiStepLR over rounds: after each milestone round m (rounds 1-based, so round m + 1 on) the client and server
+/// learning rates are multiplied by <see cref="Gamma"/>. Empty milestones: a constant learning rate.
+/// </summary>
+public sealed record LrScheduleOptions
+{
+    public IReadOnlyList<int> Milestones { get; init; } = [];
+    public double Gamma { get; init; } = 0.1;
+
+    /// <summary>The factor on the configured learning rate in <paramref name="round"/> (1-based).</summary>
+    public double FactorAt(uint round)
+    {
+        var f = 1.0;
+        foreach (var m in Milestones)
+            if (round > m) f *= Gamma;
+        return f;
+    }
 }
 
 public sealed record FederationOptions

@@ -85,6 +85,8 @@ public sealed class RunRecorder : IRoundObserver
             ["simulated_time_s"] = earlierSimulatedSeconds + r.SimulatedTime.TotalSeconds,
             ["round_simulated_s"] = r.SimulatedRoundTime.TotalSeconds,
             ["round_wall_s"] = r.WallRoundTime.TotalSeconds,
+            ["client_lr"] = o.Training.ClientOptimizer.Lr * o.Training.LrSchedule.FactorAt(r.Round),
+            ["server_lr"] = o.Training.ServerOptimizer.Lr * o.Training.LrSchedule.FactorAt(r.Round),
             ["clients_completed"] = r.Result.Completed.Count,
             ["clients_dropped"] = r.Result.Dropped.Count,
             ["dropped_reasons"] = new JsonObject(r.Result.DroppedReasons.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)

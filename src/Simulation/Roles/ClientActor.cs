@@ -120,7 +120,7 @@ public sealed class ClientActor : ReceiveActor
             var main = st.Model.named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
             var aux = st.Model.named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
             var co = o.Training.ClientOptimizer;
-            st.Optimizer = new Adam(main, co.Lr, co.Beta1, co.Beta2, weightDecay: co.WeightDecay);
+            st.Optimizer = new Adam(main, co.Lr * o.Training.LrSchedule.FactorAt(m.Round), co.Beta1, co.Beta2, weightDecay: co.WeightDecay);
             if (aux.Count > 0) st.AuxOptimizer = new Adam(aux, o.Training.AuxLr);
             st.Uplink = FeatureCodec.Create(o.Split.Features.Uplink, st.Model.feature1);
             if (st.Uplink is AdaptiveFeatures af)

@@ -123,8 +123,10 @@ public sealed class SplitServerActor : ReceiveActor
     private Adam MainOptimizer(ServerModel m)
     {
         var so = ctx.Options.Training.ServerOptimizer;
-        return new Adam(m.main_parameters(), so.Lr, so.Beta1, so.Beta2, weightDecay: so.WeightDecay);
+        return new Adam(m.main_parameters(), ServerLr(plan?.Round ?? 1), so.Beta1, so.Beta2, weightDecay: so.WeightDecay);
     }
+
+    private double ServerLr(uint round) => ctx.Options.Training.ServerOptimizer.Lr * ctx.Options.Training.LrSchedule.FactorAt(round);
 
     private void Configure(ServerModel m, Generator g)
     {
@@ -163,6 +165,7 @@ public sealed class SplitServerActor : ReceiveActor
             noise = new Generator(ctx.DeriveSeed("server-noise", p.Round), ctx.Device);
             Configure(global, noise);
         }
+        globalOptimizer.LearningRate = ServerLr(p.Round);
         stats.Clear();
         coded.Clear();
         statsRound = p.Round;

@@ -266,6 +266,11 @@ public static class SimulationRunner
                 $"cofusfl.training.{key}: 0 ≤ beta1, beta2 < 1 and weight-decay ≥ 0 (got betas {opt.Beta1}, {opt.Beta2}, weight-decay {opt.WeightDecay})");
         }
         Need(PositiveFinite(o.Training.AuxLr), $"cofusfl.training.aux-lr = {o.Training.AuxLr}: a finite number > 0");
+        var ls = o.Training.LrSchedule;
+        Need(double.IsFinite(ls.Gamma) && ls.Gamma > 0 && ls.Gamma <= 1, $"cofusfl.training.lr-schedule.gamma = {ls.Gamma}: a finite number in (0, 1]");
+        for (var i = 0; i < ls.Milestones.Count; i++)
+            Need(ls.Milestones[i] >= 1 && (i == 0 || ls.Milestones[i] > ls.Milestones[i - 1]),
+                $"cofusfl.training.lr-schedule.milestones = [{string.Join(", ", ls.Milestones)}]: increasing round numbers >= 1");
         Need(o.Training.ClipGradNorm >= 0 && double.IsFinite(o.Training.ClipGradNorm),
             $"cofusfl.training.clip-grad-norm = {o.Training.ClipGradNorm}: 0 (off) or a finite number > 0");
         Need(PositiveFinite(o.Runtime.ReferenceMacsPerSecond),

@@ -15,6 +15,8 @@ public sealed record CodecTrainingOptions
     public int Steps { get; init; } = 1000;
     public double Lr { get; init; } = 1e-4;
     public double AuxLr { get; init; } = 1e-3;
+    /// <summary>MultiStepLR counted in steps: after each milestone step the lr is multiplied by gamma.</summary>
+    public LrScheduleOptions LrSchedule { get; init; } = new();
     public int LogEvery { get; init; } = 50;
     public int CheckpointEvery { get; init; } = 500;
     public string Out { get; init; } = "runs/codec";
@@ -49,6 +51,12 @@ public static class CodecTrainer
             throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: 0 (off) or more");
         foreach (var (key, lr) in new[] { ("lr", t.Lr), ("aux-lr", t.AuxLr) })
             if (!(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"cofusfl.codec-training.{key} = {lr}: a finite number > 0");
+        var ls = t.LrSchedule;
+        if (!(double.IsFinite(ls.Gamma) && ls.Gamma > 0 && ls.Gamma <= 1))
+            throw new ArgumentException($"cofusfl.codec-training.lr-schedule.gamma = {ls.Gamma}: a finite number in (0, 1]");
+        for (var i = 0; i < ls.Milestones.Count; i++)
+            if (ls.Milestones[i] < 1 || (i > 0 && ls.Milestones[i] <= ls.Milestones[i - 1]))
+                throw new ArgumentException($"cofusfl.codec-training.lr-schedule.milestones = [{string.Join(", ", ls.Milestones)}]: increasing step numbers >= 1");
     }
 
     /// <param name="teacher">Distillation (Hinton-style, on reconstructions): a trained codec in eval mode whose x̂ the student
@@ -100,6 +108,7 @@ public static class CodecTrainer
         for (var step = 1; step <= t.Steps; step++)
         {
             var t0 = Stopwatch.GetTimestamp();
+            opt.LearningRate = t.Lr * t.LrSchedule.FactorAt((uint)step);
             using var scope = DisposeScope.Open();
             var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => all[rng.Next(all.Length)]).ToList();
             var x = images.Batch(picks, o.Data.Crop, rng).to(device);
