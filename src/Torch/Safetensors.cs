@@ -8,9 +8,14 @@ namespace CoFUsfl.Torch;
 /// <summary>
 /// The safetensors format (what PyTorch users read with <c>safetensors.torch.load_file</c>): an 8-byte
 /// little-endian header length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {…}}, raw data.
+/// Files written here carry the SHA-256 of their data section in the metadata (<see cref="ContentHashKey"/>); a file
+/// that has one is refused on load when its data no longer matches it (a flipped bit, a truncated copy).
 /// </summary>
 public static class Safetensors
 {
+    /// <summary>Metadata key of the data section's SHA-256 (lower-case hex). Other readers ignore it.</summary>
+    public const string ContentHashKey = "content_sha256";
+
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -31,20 +36,26 @@ public static class Safetensors
     {
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
         var header = new JsonObject();
-        if (metadata is { Count: > 0 })
-        {
-            var m = new JsonObject();
-            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) m[k] = v;
-            header["__metadata__"] = m;
-        }
         var blobs = new List<byte[]>(names.Count);
-        long offset = 0;
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var name in names)
         {
             var t = tensors[name];
             var bytes = new byte[t.numel() * t.dtype.ElementSize()];
             t.CopyTo<byte>(bytes);
             blobs.Add(bytes);
+            sha.AppendData(bytes);
+        }
+        var m = new JsonObject();
+        foreach (var (k, v) in (metadata ?? new Dictionary<string, string>()).Where(kv => kv.Key != ContentHashKey).OrderBy(kv => kv.Key, StringComparer.Ordinal)) m[k] = v;
+        m[ContentHashKey] = Convert.ToHexStringLower(sha.GetHashAndReset());
+        header["__metadata__"] = m;
+        long offset = 0;
+        for (var i = 0; i < names.Count; i++)
+        {
+            var name = names[i];
+            var t = tensors[name];
+            var bytes = blobs[i];
             header[name] = new JsonObject
             {
                 ["dtype"] = t.dtype.SafetensorsName(),
@@ -83,14 +94,20 @@ public static class Safetensors
         catch (JsonException e) { throw new FormatException($"header is not valid JSON: {e.Message}"); }
         var data = bytes[(8 + (int)headerLen)..];
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        string? expected = null;
+        long dataEnd = 0;
         try
         {
             foreach (var (name, node) in header)
             {
                 if (name == "__metadata__")
                 {
-                    if (metadata is not null && node is JsonObject mo)
-                        foreach (var (k, v) in mo) metadata[k] = v?.GetValue<string>() ?? "";
+                    if (node is JsonObject mo)
+                        foreach (var (k, v) in mo)
+                        {
+                            if (k == ContentHashKey) expected = v?.GetValue<string>();
+                            else if (metadata is not null) metadata[k] = v?.GetValue<string>() ?? "";
+                        }
                     continue;
                 }
                 if (node is not JsonObject o) throw new FormatException($"entry '{name}' is not an object");
@@ -104,6 +121,13 @@ public static class Safetensors
                 if (end - begin != count * dtype.ElementSize())
                     throw new FormatException($"'{name}' has {end - begin} bytes but shape [{string.Join(", ", shape)}] of {dtype} needs {count * dtype.ElementSize()}");
                 result[name] = torch.from_bytes(data[(int)begin..(int)end], shape, dtype).DetachFromDisposeScope();
+                dataEnd = Math.Max(dataEnd, end);
+            }
+            if (expected is not null)
+            {
+                var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data[..(int)dataEnd]));
+                if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+                    throw new FormatException($"content hash mismatch (metadata {ContentHashKey} {expected}, data {actual}): the file was altered or damaged after it was written");
             }
         }
         catch (Exception e) when (e is InvalidOperationException or JsonException or NullReferenceException or FormatException or ArgumentException)

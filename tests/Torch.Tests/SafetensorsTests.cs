@@ -67,7 +67,7 @@ public class SafetensorsTests : IDisposable
         json.Should().MatchRegex("^\\{.*\\} *$", "padding is trailing spaces after the JSON object");
         using var doc = JsonDocument.Parse(json);
         long expectedBegin = 0;
-        foreach (var e in doc.RootElement.EnumerateObject().OrderBy(e => e.Value.GetProperty("data_offsets")[0].GetInt64()))
+        foreach (var e in doc.RootElement.EnumerateObject().Where(e => e.Name != "__metadata__").OrderBy(e => e.Value.GetProperty("data_offsets")[0].GetInt64()))
         {
             var offs = e.Value.GetProperty("data_offsets");
             var begin = offs[0].GetInt64();
@@ -127,6 +127,30 @@ public class SafetensorsTests : IDisposable
         act.Should().Throw<FormatException>().Where(e => e.Message.Contains(path) && e.Message.Contains("truncated"));
         File.WriteAllBytes(path, bytes[..4]);
         act.Should().Throw<FormatException>().Where(e => e.Message.Contains(path));
+    }
+
+    [Fact]
+    public void A_flipped_data_byte_is_refused_by_the_content_hash_and_other_writers_files_still_load()
+    {
+        var path = dir.File("flipped.safetensors");
+        var bytes = Safetensors.Serialize(Sample());
+        var n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        Encoding.UTF8.GetString(bytes, 8, n).Should().Contain($"\"{Safetensors.ContentHashKey}\"");
+        bytes[8 + n + 3] ^= 0x10; // inside f16/f32 data: every tensor still has the right size
+        File.WriteAllBytes(path, bytes);
+        FluentActions.Invoking(() => Safetensors.Load(path)).Should().Throw<FormatException>()
+            .Where(e => e.Message.StartsWith(path) && e.Message.Contains("content hash mismatch"));
+
+        // A file without the key (PyTorch's writer, or an older CoFUsfl) is read as before.
+        var h = Encoding.UTF8.GetBytes("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}");
+        var plain = new byte[8 + h.Length + 4];
+        BinaryPrimitives.WriteUInt64LittleEndian(plain, (ulong)h.Length);
+        h.CopyTo(plain, 8);
+        BitConverter.GetBytes(2.5f).CopyTo(plain, 8 + h.Length);
+        File.WriteAllBytes(path, plain);
+        var t = Safetensors.Load(path);
+        t["a"].item().Should().Be(2.5);
+        t["a"].Dispose();
     }
 
     [Fact]

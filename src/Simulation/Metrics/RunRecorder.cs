@@ -87,6 +87,8 @@ public sealed class RunRecorder : IRoundObserver
             ["round_wall_s"] = r.WallRoundTime.TotalSeconds,
             ["client_lr"] = o.Training.ClientOptimizer.Lr * o.Training.LrSchedule.FactorAt(r.Round),
             ["server_lr"] = o.Training.ServerOptimizer.Lr * o.Training.LrSchedule.FactorAt(r.Round),
+            ["session"] = session,
+            ["updates"] = UpdatesSinceLastRound(),
             ["clients_completed"] = r.Result.Completed.Count,
             ["clients_dropped"] = r.Result.Dropped.Count,
             ["dropped_reasons"] = new JsonObject(r.Result.DroppedReasons.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -147,11 +149,12 @@ public sealed class RunRecorder : IRoundObserver
             foreach (var (res, img) in images)
                 tensorboard?.Image(r.Round, $"eval/{Path.GetFileNameWithoutExtension(res.Name)}", img.Width, img.Height, Models.Imaging.PngEncoder.Encode(img));
         }
-        var ckptDue = CheckpointDue(o, r.Round);
-        if (ckptDue) SaveCheckpoint(r);
+        // The round's line is written before the checkpoint that claims it: a process killed in between resumes from
+        // the checkpoint before, and that round is run (and recorded) again, never missing.
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         rounds.Add(line);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
+        if (CheckpointDue(o, r.Round)) SaveCheckpoint(r);
         tensorboard?.Scalars(r.Round, TensorBoardScalars(line));
         var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
         progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]?.GetValue<double>():F2}, train PSNR {line["train"]!["psnr"]?.GetValue<double>():F2} dB{evalText}, {total / 1e6:F2} MB sent ({r.Result.Completed.Count} clients completed, {r.Result.Dropped.Count} dropped)");
@@ -267,6 +270,7 @@ public sealed class RunRecorder : IRoundObserver
             ["head"] = ctx.Plan.Head.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["tail"] = ctx.Plan.Tail.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        foreach (var (key, value) in ResumeKeys.Of(ctx.Options)) meta[ResumeKeys.MetaPrefix + key] = value;
         Safetensors.Save(Path.Combine(ckdir, $"round-{r.Round:D4}.safetensors"), all, meta);
         Safetensors.Save(Path.Combine(ckdir, "latest.safetensors"), all, meta);
         // The server's optimizer state beside the weights, so --resume continues exactly where the run stopped.
@@ -345,6 +349,23 @@ public sealed class RunRecorder : IRoundObserver
     // A resumed run's totals include the sessions before it (from their summary.json and metrics.jsonl).
     private JsonObject? earlier;
     private double earlierSimulatedSeconds, earlierWallSeconds;
+    private int session = 1;
+    private readonly Dictionary<string, long> earlierUpdates = new(StringComparer.Ordinal);
+    private (long Sent, long Counted, long Late, long Rejected) updatesRecorded;
+
+    /// <summary>This session's client updates since the previous round's line (what a later session sums when the summary is missing).</summary>
+    private JsonObject UpdatesSinceLastRound()
+    {
+        var u = ctx.Updates;
+        var now = (Interlocked.Read(ref u.Sent), Interlocked.Read(ref u.Counted), Interlocked.Read(ref u.Late), Interlocked.Read(ref u.Rejected));
+        var d = new JsonObject
+        {
+            ["sent"] = now.Item1 - updatesRecorded.Sent, ["counted"] = now.Item2 - updatesRecorded.Counted,
+            ["late"] = now.Item3 - updatesRecorded.Late, ["rejected"] = now.Item4 - updatesRecorded.Rejected,
+        };
+        updatesRecorded = now;
+        return d;
+    }
 
     private void LoadEarlierSession(uint firstRound)
     {
@@ -356,11 +377,21 @@ public sealed class RunRecorder : IRoundObserver
         File.WriteAllText(metrics, string.Concat(kept.Select(o => o.ToJsonString() + "\n")));
         var summary = Path.Combine(dir, "summary.json");
         if (File.Exists(summary)) earlier = JsonNode.Parse(File.ReadAllText(summary))!.AsObject();
+        // A session killed before its summary (SIGINT, kill -9, a crash) left only its round lines: they are the record.
+        // A summary counts for the rounds it covers only if they are the rounds kept.
+        if (earlier is not null && earlier["rounds"]?.GetValue<int>() != kept.Count) earlier = null;
         earlierSimulatedSeconds = kept.Count > 0 ? kept[^1]["simulated_time_s"]!.GetValue<double>() : 0;
-        earlierWallSeconds = earlier?["wall_time_s"]?.GetValue<double>() ?? 0;
+        earlierWallSeconds = earlier?["wall_time_s"]?.GetValue<double>() ?? kept.Sum(x => x["round_wall_s"]?.GetValue<double>() ?? 0);
+        var sessionsBefore = Math.Max(earlier?["sessions"]?.GetValue<int>() ?? 0,
+            kept.Count == 0 ? 0 : kept.Max(x => x["session"]?.GetValue<int>() ?? 1));
+        session = sessionsBefore + 1;
+        foreach (var (key, field) in new[] { ("client_updates_sent", "sent"), ("client_updates_counted", "counted"), ("client_updates_late", "late"), ("client_updates_rejected", "rejected") })
+            earlierUpdates[key] = earlier?[key]?.GetValue<long>() ?? kept.Sum(x => x["updates"]?[field]?.GetValue<long>() ?? 0);
+        earlierUpdates["lost_updates"] = earlier?["lost_updates"]?.GetValue<long>()
+            ?? earlierUpdates["client_updates_sent"] - earlierUpdates["client_updates_counted"] - earlierUpdates["client_updates_late"] - earlierUpdates["client_updates_rejected"];
     }
 
-    private long Earlier(string key) => earlier?[key]?.GetValue<long>() ?? 0;
+    private long Earlier(string key) => earlierUpdates.GetValueOrDefault(key);
 
     /// <summary>summary.json: final evaluation, totals by kind, rounds, lost updates (over every session of a resumed run).</summary>
     public JsonObject WriteSummary(ActorSystem system, string runName)
@@ -418,7 +449,7 @@ public sealed class RunRecorder : IRoundObserver
             ["faults"] = faults,
             ["simulated_time_s"] = earlierSimulatedSeconds + (last?.SimulatedTime.TotalSeconds ?? 0),
             ["wall_time_s"] = earlierWallSeconds + System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
-            ["sessions"] = (earlier?["sessions"]?.GetValue<int>() ?? (earlier is null ? 0 : 1)) + 1,
+            ["sessions"] = session,
             ["final_model_hash"] = last is null ? null : Hash(last),
             ["peak_rss_mb"] = PeakRssMb(),
             ["clients_registered"] = ctx.Clients.Count,

@@ -166,14 +166,19 @@ public static class SimulationRunner
         var path = Path.Combine(runDir, "checkpoints", "latest.safetensors");
         if (!File.Exists(path)) throw new FileNotFoundException($"--resume: no checkpoint at {path}");
         var meta = new Dictionary<string, string>();
-        var tensors = Safetensors.Load(path, meta);
+        Dictionary<string, Tensor> tensors;
+        try { tensors = Safetensors.Load(path, meta); }
+        catch (FormatException e) { throw new InvalidDataException($"--resume: {e.Message}", e); }
         try
         {
+            RefuseIncompatible(ctx, path, meta, tensors);
             var server = new ParameterSet();
             var client = new ParameterSet();
             using var scope = DisposeScope.Open();
             foreach (var (name, t) in tensors)
                 (ctx.Plan.IsClientParameter(name) ? client : server).Set(name, t.shape, t.@float().data<float>());
+            if ((server.FirstNonFinite() ?? client.FirstNonFinite()) is { } bad)
+                throw new InvalidDataException($"--resume: {path}: '{bad}' holds NaN or infinite values; resume from an earlier checkpoints/round-NNNN.safetensors (copy it over latest.safetensors) or start again");
             ctx.ServerCheckpoint = server;
             ctx.AggregatorCheckpoint = client;
         }
@@ -187,7 +192,9 @@ public static class SimulationRunner
         if (File.Exists(optimizerPath))
         {
             var optimizerMeta = new Dictionary<string, string>();
-            var state = Safetensors.Load(optimizerPath, optimizerMeta);
+            Dictionary<string, Tensor> state;
+            try { state = Safetensors.Load(optimizerPath, optimizerMeta); }
+            catch (FormatException e) { throw new InvalidDataException($"--resume: {e.Message}", e); }
             try
             {
                 if (optimizerMeta.GetValueOrDefault("round") != round)
@@ -203,6 +210,47 @@ public static class SimulationRunner
             }
         }
         return uint.Parse(round, System.Globalization.CultureInfo.InvariantCulture) + 1;
+    }
+
+    /// <summary>
+    /// A checkpoint of another configuration (a changed model size, split point, codec, seed…) or of other shapes is
+    /// refused naming every differing key, instead of failing inside the actors.
+    /// </summary>
+    private static void RefuseIncompatible(SimulationContext ctx, string path, Dictionary<string, string> meta, Dictionary<string, Tensor> tensors)
+    {
+        var o = ctx.Options;
+        var differ = new List<string>();
+        foreach (var (key, now) in ResumeKeys.Of(o))
+            if (meta.TryGetValue(ResumeKeys.MetaPrefix + key, out var then) && then != now) differ.Add($"{key} = {then} in the checkpoint, {now} now");
+        // Checkpoints written before the configuration was recorded still name their model and split points.
+        if (!meta.Keys.Any(k => k.StartsWith(ResumeKeys.MetaPrefix, StringComparison.Ordinal)))
+            foreach (var (key, full, now) in new[]
+                     {
+                         ("model", "cofusfl.model.name", o.Model.Name), ("n", "cofusfl.model.n", o.Model.N.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                         ("m", "cofusfl.model.m", o.Model.M.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                         ("head", "cofusfl.split.head", o.Split.Head.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                         ("tail", "cofusfl.split.tail", o.Split.Tail.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                     })
+                if (meta.TryGetValue(key, out var then) && then != now) differ.Add($"{full} = {then} in the checkpoint, {now} now");
+        if (differ.Count > 0)
+            throw new ArgumentException($"--resume: {path} was trained under another configuration: {string.Join("; ", differ)}. " +
+                "A resumed run keeps the seed, model, split, codecs, mode, clients, personal parameters and data partition of its checkpoint; " +
+                "restore those values, or start a new run folder (without --resume)");
+        // The shapes the configured models expect, against those stored.
+        using var scope = DisposeScope.Open();
+        using var client = new ClientModel(ctx.Plan, ctx.EntropyUplink, o.Split.Features.GainInit, null);
+        using var server = new ServerModel(ctx.Plan, ctx.EntropyDownlink, o.Split.Features.GainInit, null);
+        var expected = client.named_parameters().Concat(server.named_parameters()).ToDictionary(p => p.name, p => p.parameter.shape, StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var (name, shape) in expected.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!tensors.TryGetValue(name, out var t)) problems.Add($"'{name}' is missing");
+            else if (!t.shape.SequenceEqual(shape)) problems.Add($"'{name}' is [{string.Join(", ", t.shape)}], the model needs [{string.Join(", ", shape)}]");
+        }
+        foreach (var name in tensors.Keys.Where(n => !expected.ContainsKey(n)).Order(StringComparer.Ordinal)) problems.Add($"'{name}' is not a parameter of the model");
+        if (problems.Count > 0)
+            throw new InvalidDataException($"--resume: {path} does not fit the configured model ({o.Model.Name}, N = {o.Model.N}, M = {o.Model.M}, " +
+                $"split {o.Split.Head}/{o.Split.Tail}): {string.Join("; ", problems.Take(4))}{(problems.Count > 4 ? $"; and {problems.Count - 4} more" : "")}");
     }
 
     /// <summary>The actor system of a run: clock, seed, links of every client and the server, faults, event log (null <paramref name="runDir"/>: none).</summary>

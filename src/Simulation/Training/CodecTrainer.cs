@@ -190,6 +190,9 @@ public static class CodecTrainer
         {
             if (!meta.TryGetValue("model", out var name) || !meta.TryGetValue("n", out var n) || !meta.TryGetValue("m", out var m))
                 throw new FormatException($"{path}: no model/n/m metadata (not a CoFUsfl codec checkpoint)");
+            foreach (var (key, t) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                if (t.dtype is ScalarType.Float32 && t.data<float>().Any(v => !float.IsFinite(v)))
+                    throw new FormatException($"{path}: '{key}' holds NaN or infinite values: a diverged or damaged codec cannot code images");
             var model = CodecZoo.Create(name, long.Parse(n, System.Globalization.CultureInfo.InvariantCulture), long.Parse(m, System.Globalization.CultureInfo.InvariantCulture));
             try { model.load_state_dict(tensors); }
             catch (Torch.NN.StateDictException e) { model.Dispose(); throw new FormatException($"{path}: {e.Message}", e); }
