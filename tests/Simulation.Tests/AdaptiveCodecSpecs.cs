@@ -122,7 +122,8 @@ public class AdaptiveCodecSpecs
         { "truncated string", e => e.Strings[0] = ByteString.CopyFrom(e.Strings[0].Span[..^5]), "*" },
         { "missing string", e => e.Strings.RemoveAt(1), "*string*" },
         { "wrong shape", e => e.Shape[1] = 5, "*steps for 5 channels*" },
-        { "negative size", e => e.Shape[2] = -16, "*positive*" },
+        { "negative size", e => e.Shape[2] = -16, "*negative size*" },
+        { "huge claimed shape", e => { e.Shape[2] = 1L << 40; e.Shape[3] = 1L << 40; }, "*claims more than 268435456 elements*" },
         { "NaN step", e => e.Step[3] = float.NaN, "*step NaN of channel 3*" },
         { "zero step", e => e.Step[0] = 0, "*step 0 of channel 0*" },
         { "tables cut", e => e.Tables = ByteString.CopyFrom(e.Tables.Span[..^2]), "*" },
@@ -146,6 +147,22 @@ public class AdaptiveCodecSpecs
             return;
         }
         act.Should().Throw<InvalidDataException>().WithMessage(where + "*").WithMessage(message);
+    }
+
+    [Theory]
+    [InlineData(TensorCodec.Float32)]
+    [InlineData(TensorCodec.Topk)]
+    [InlineData(TensorCodec.Int8)]
+    [InlineData(TensorCodec.Float16)]
+    public void A_few_bytes_claiming_a_huge_or_overflowing_shape_are_refused_before_anything_is_allocated(TensorCodec codec)
+    {
+        const string where = "split-1 gradient of client-0001, round 1, step 1";
+        foreach (var shape in new[] { new long[] { 1L << 20, 1L << 20 }, new long[] { 1L << 32, 1L << 32, 4 } }) // 2^40 elements; 2^66 wraps to 0
+        {
+            var e = new EncodedTensor { Codec = codec, Data = ByteString.CopyFrom(1, 2, 3, 4) };
+            e.Shape.AddRange(shape);
+            FluentActions.Invoking(() => GradientCodec.Decode(e, where)).Should().Throw<InvalidDataException>().WithMessage(where + "*claims more than*");
+        }
     }
 
     [Fact]

@@ -30,6 +30,19 @@ public static class CodecCommand
 
     private static Option<string> ModelOption() => new("--model") { Description = "Codec checkpoint (.safetensors written by codec train or a run folder's codec.safetensors).", Required = true };
 
+    private static Option<int> MemoryOption() => new("--max-memory")
+    {
+        Description = "MiB the coding may use (estimated from the image size and the model's width, checked before anything is decoded).",
+        DefaultValueFactory = _ => 4096,
+    };
+
+    /// <summary>The largest image <paramref name="m"/> codes within <paramref name="mib"/> MiB (see <see cref="CompressionModel.CodingBytesPerPixel"/>).</summary>
+    private static long PixelBudget(CompressionModel m, int mib)
+    {
+        if (mib <= 0) throw new CliException($"error: --max-memory {mib}: a number of MiB > 0");
+        return (long)mib * 1024 * 1024 / m.CodingBytesPerPixel;
+    }
+
     private static CompressionModel LoadModel(string path)
     {
         try { return CodecTrainer.Load(path); }
@@ -99,14 +112,20 @@ public static class CodecCommand
         var model = ModelOption();
         var input = new Argument<string>("input") { Description = "PNG or JPEG image." };
         var output = new Argument<string>("output") { Description = "Bitstream (.cfu)." };
-        var c = new Command("compress", "Encode an image into a .cfu bitstream.") { model, input, output };
+        var memory = MemoryOption();
+        var c = new Command("compress", "Encode an image into a .cfu bitstream.") { model, input, output, memory };
         c.SetAction(r =>
         {
             using var m = LoadModel(r.GetValue(model)!);
             var path = r.GetValue(input)!;
+            var budget = PixelBudget(m, r.GetValue(memory));
             Image img;
-            try { img = ImageIO.Read(path); }
-            catch (Exception e) when (e is ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
+            try { img = ImageIO.Read(path, budget); }
+            catch (Exception e) when (e is ImageFormatException or IOException)
+            {
+                throw new CliException($"error: {e.Message}" + (e.Message.Contains("above the limit", StringComparison.Ordinal)
+                    ? $" ({m.Name} N={m.N} needs about {m.CodingBytesPerPixel} bytes a pixel; raise --max-memory, now {r.GetValue(memory)} MiB, to code it)" : ""));
+            }
             using var scope = torch.NewDisposeScope();
             var padded = CoFUsfl.Models.Data.Padding.PadToMultiple(ImageConvert.ToChwFloat(img), 3, img.Height, img.Width, m.DownsamplingFactor);
             var strings = m.compress(torch.from_array(padded.Data, 1, 3, padded.Height, padded.Width));
@@ -125,7 +144,8 @@ public static class CodecCommand
         var model = ModelOption();
         var input = new Argument<string>("input") { Description = "Bitstream (.cfu)." };
         var output = new Argument<string>("output") { Description = "Reconstructed PNG." };
-        var c = new Command("decompress", "Decode a .cfu bitstream into a PNG.") { model, input, output };
+        var memory = MemoryOption();
+        var c = new Command("decompress", "Decode a .cfu bitstream into a PNG.") { model, input, output, memory };
         c.SetAction(r =>
         {
             using var m = LoadModel(r.GetValue(model)!);
@@ -135,6 +155,14 @@ public static class CodecCommand
             catch (Exception e) when (e is InvalidDataException or IOException) { throw new CliException($"error: {e.Message}"); }
             if (ci.Model != m.Name || ci.N != m.N || ci.M != m.M)
                 throw new CliException($"error: {path} was coded by {ci.Model} (N={ci.N}, M={ci.M}), the checkpoint is {m.Name} (N={m.N}, M={m.M})");
+            // Claimed sizes are checked before anything is allocated: against each other, then against the memory budget.
+            if (!m.LatentFits(ci.Height, ci.Width, ci.Strings.LatentHeight, ci.Strings.LatentWidth))
+                throw new CliException($"error: {path}: latent size {ci.Strings.LatentHeight}x{ci.Strings.LatentWidth} does not fit a {ci.Width}x{ci.Height} image " +
+                    $"(expected {(ci.Height + m.DownsamplingFactor - 1) / m.DownsamplingFactor}x{(ci.Width + m.DownsamplingFactor - 1) / m.DownsamplingFactor})");
+            var pixels = (long)ci.Height * ci.Width;
+            if (pixels > PixelBudget(m, r.GetValue(memory)))
+                throw new CliException($"error: {path} claims a {ci.Width}x{ci.Height} image; decoding it with {m.Name} N={m.N} needs about " +
+                    $"{pixels * m.CodingBytesPerPixel / (1024 * 1024)} MiB, above --max-memory {r.GetValue(memory)} MiB");
             using var scope = torch.NewDisposeScope();
             float[] xHat;
             try

@@ -34,6 +34,21 @@ public abstract class CompressionModel : Module
     /// <summary>Total down-sampling factor of the model (64 for hyperprior models: 16 for g_a × 4 for h_a).</summary>
     public virtual int DownsamplingFactor => 16;
 
+    /// <summary>
+    /// Estimated peak bytes per image pixel of <see cref="compress"/>/<see cref="decompress"/> on the CPU: the widest
+    /// activation (N channels at half resolution, float32: N bytes a pixel) held about three times (input, output and
+    /// GDN's temporary) plus the image as float32 twice. What the CLI checks a claimed image size against before coding.
+    /// </summary>
+    public long CodingBytesPerPixel => 3 * N + 24;
+
+    /// <summary>
+    /// Whether strings of <paramref name="latentHeight"/> × <paramref name="latentWidth"/> are those of a
+    /// <paramref name="width"/> × <paramref name="height"/> image under this model (the image padded to a multiple
+    /// of <see cref="DownsamplingFactor"/>): checked before anything is decoded.
+    /// </summary>
+    public bool LatentFits(long height, long width, long latentHeight, long latentWidth) =>
+        latentHeight == (height + DownsamplingFactor - 1) / DownsamplingFactor && latentWidth == (width + DownsamplingFactor - 1) / DownsamplingFactor;
+
     protected CompressionModel(long n, long m, long ebChannels, Generator? g)
     {
         (N, M) = (n, m);

@@ -9,18 +9,19 @@ public static class ImageIO
     /// <summary>Reads a PNG or JPEG file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ImageFormatException">Neither PNG nor JPEG, or corrupt/truncated; the message starts with the file name.</exception>
-    public static Image Read(string path)
+    /// <param name="maxPixels">Largest image accepted, checked against the header before any pixel is allocated.</param>
+    public static Image Read(string path, long maxPixels = PngDecoder.MaxPixels)
     {
         ArgumentNullException.ThrowIfNull(path);
         var data = File.ReadAllBytes(path);
-        return Decode(data, Path.GetFileName(path));
+        return Decode(data, Path.GetFileName(path), maxPixels);
     }
 
     /// <summary>Decodes PNG or JPEG bytes; <paramref name="name"/> labels errors.</summary>
-    public static Image Decode(ReadOnlySpan<byte> data, string name)
+    public static Image Decode(ReadOnlySpan<byte> data, string name, long maxPixels = PngDecoder.MaxPixels)
     {
-        if (PngDecoder.IsPng(data)) return PngDecoder.Decode(data, name);
-        if (JpegDecoder.IsJpeg(data)) return JpegDecoder.Decode(data, name);
+        if (PngDecoder.IsPng(data)) return PngDecoder.Decode(data, name, maxPixels);
+        if (JpegDecoder.IsJpeg(data)) return JpegDecoder.Decode(data, name, maxPixels);
         throw new ImageFormatException(name, data.Length == 0 ? "empty file" : "neither a PNG nor a JPEG file (unknown signature)");
     }
 

@@ -25,7 +25,7 @@ public static partial class JpegDecoder
 
     /// <summary>Decodes a JPEG held in memory to an 8-bit RGB <see cref="Image"/>; <paramref name="name"/> labels errors.</summary>
     /// <exception cref="ImageFormatException">Invalid or truncated data, with libjpeg-turbo's message; or the library is missing.</exception>
-    public static unsafe Image Decode(ReadOnlySpan<byte> data, string name = "<jpeg>")
+    public static unsafe Image Decode(ReadOnlySpan<byte> data, string name = "<jpeg>", long maxPixels = PngDecoder.MaxPixels)
     {
         if (data.IsEmpty) throw new ImageFormatException(name, "empty file");
         nint handle;
@@ -45,6 +45,8 @@ public static partial class JpegDecoder
                     throw new ImageFormatException(name, "truncated or invalid JPEG: no frame header (image size) found");
                 if ((long)w * h > PngDecoder.MaxPixels)
                     throw new ImageFormatException(name, $"unsupported JPEG size {w}x{h}");
+                if ((long)w * h > maxPixels)
+                    throw new ImageFormatException(name, $"{w}x{h} is {(long)w * h} pixels, above the limit of {maxPixels}");
                 var pixels = new byte[checked(w * h * 3)];
                 fixed (byte* dst = pixels)
                 {

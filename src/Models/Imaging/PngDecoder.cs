@@ -24,7 +24,7 @@ public static class PngDecoder
 
     /// <summary>Decodes a PNG held in memory; <paramref name="name"/> labels errors.</summary>
     /// <exception cref="ImageFormatException">Anything invalid, with the byte position or row.</exception>
-    public static Image Decode(ReadOnlySpan<byte> data, string name = "<png>")
+    public static Image Decode(ReadOnlySpan<byte> data, string name = "<png>", long maxPixels = MaxPixels)
     {
         if (!IsPng(data)) throw new ImageFormatException(name, "not a PNG file (bad signature)");
         var pos = 8;
@@ -63,6 +63,8 @@ public static class PngDecoder
                     interlace = body[12];
                     if (width == 0 || height == 0 || (long)width * height > MaxPixels)
                         throw new ImageFormatException(name, $"unsupported image size {width}x{height}");
+                    if ((long)width * height > maxPixels)
+                        throw new ImageFormatException(name, $"{width}x{height} is {(long)width * height} pixels, above the limit of {maxPixels}");
                     if (body[10] != 0 || body[11] != 0) throw new ImageFormatException(name, $"unknown compression {body[10]} or filter method {body[11]}");
                     if (interlace > 1) throw new ImageFormatException(name, $"unknown interlace method {interlace}");
                     var okDepth = colorType switch

@@ -49,7 +49,7 @@ public abstract class FeatureCodec
     public static Tensor Decode(EncodedTensor e, Func<ulong, FrozenFeatureTables?> tables, string what)
     {
         var shape = e.Shape.ToArray();
-        var n = shape.Aggregate(1L, (a, b) => a * b);
+        var n = TensorWire.ElementCount(shape, what);
         switch (e.Codec)
         {
             case TensorCodec.Float32:

@@ -36,7 +36,7 @@ public abstract class GradientCodec
     public static Tensor Decode(EncodedTensor e, string what)
     {
         var shape = e.Shape.ToArray();
-        var n = shape.Aggregate(1L, (a, b) => a * b);
+        var n = TensorWire.ElementCount(shape, what);
         switch (e.Codec)
         {
             case TensorCodec.Float32:

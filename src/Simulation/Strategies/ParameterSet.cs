@@ -33,8 +33,8 @@ public sealed class ParameterSet
         var s = new ParameterSet();
         foreach (var t in tensors)
         {
-            var n = t.Shape.Aggregate(1L, (a, b) => a * b);
-            if (t.Shape.Any(d => d < 0) || t.Data.Length != n * 4)
+            var n = Protocol.TensorWire.ElementCount(t.Shape, $"{what}: parameter '{t.Name}'");
+            if (t.Data.Length != n * 4)
                 throw new InvalidDataException($"{what}: parameter '{t.Name}' has {t.Data.Length} bytes for shape [{string.Join(", ", t.Shape)}]");
             s.Set(t.Name, t.Shape.ToArray(), MemoryMarshal.Cast<byte, float>(t.Data.Span).ToArray());
         }

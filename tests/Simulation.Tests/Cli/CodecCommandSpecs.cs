@@ -219,4 +219,77 @@ public class CodecCommandSpecs(TrainedCodecFixture codec) : IClassFixture<Traine
         Cli("codec", "compress", "--model", notCheckpoint, Repo.KodakImage(1), _dir["x.cfu"]).ShouldFailClearly(notCheckpoint, "not safetensors");
         Cli("codec", "eval", "--model", _dir["missing.safetensors"], "--dataset", Repo.Kodak, "--limit", "1").ShouldFailClearly(_dir["missing.safetensors"]);
     }
+
+    [Fact]
+    public void Compress_refuses_a_small_PNG_that_claims_a_huge_image_before_decoding_it()
+    {
+        codec.Train.ShouldSucceed();
+        // Signature and an IHDR of 16000 x 16000 RGB (valid CRC), nothing else: refused at the header.
+        var ihdr = new byte[17];
+        "IHDR"u8.CopyTo(ihdr);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), 16000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(8), 16000);
+        ihdr[12] = 8;
+        ihdr[13] = 2;
+        var png = new List<byte> { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 };
+        png.AddRange(ihdr);
+        var crc = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(crc, PngCrc(ihdr));
+        png.AddRange(crc);
+        var huge = _dir["huge.png"];
+        File.WriteAllBytes(huge, png.ToArray());
+        Cli("codec", "compress", "--model", codec.Model, huge, _dir["x.cfu"]).ShouldFailClearly("huge.png", "16000x16000", "above the limit", "--max-memory");
+        File.Exists(_dir["x.cfu"]).Should().BeFalse();
+        Cli("codec", "compress", "--model", codec.Model, Repo.KodakImage(1), _dir["x.cfu"], "--max-memory", "0").ShouldFailClearly("--max-memory 0");
+    }
+
+    [Fact]
+    public void Decompress_checks_the_claimed_sizes_against_each_other_and_the_memory_budget_before_decoding()
+    {
+        codec.Train.ShouldSucceed();
+        var cfu = _dir["x.cfu"];
+        Cli("codec", "compress", "--model", codec.Model, Repo.KodakImage(1), cfu).ShouldSucceed();
+        var bytes = File.ReadAllBytes(cfu);
+        var sizes = 4 + 1 + bytes[4] + 4; // magic, name length, name, N and M: then height, width, latent height, latent width (u16)
+        void Claim(ushort h, ushort w, ushort lh, ushort lw)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(sizes), h);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(sizes + 2), w);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(sizes + 4), lh);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(sizes + 6), lw);
+            File.WriteAllBytes(cfu, bytes);
+        }
+        Claim(20000, 20000, 12, 8);
+        Cli("codec", "decompress", "--model", codec.Model, cfu, _dir["out.png"]).ShouldFailClearly(cfu, "does not fit a 20000x20000 image", "expected 313x313");
+        Claim(20000, 20000, 313, 313);
+        Cli("codec", "decompress", "--model", codec.Model, cfu, _dir["out.png"]).ShouldFailClearly(cfu, "claims a 20000x20000 image", "above --max-memory 4096 MiB");
+        File.Exists(_dir["out.png"]).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_codec_with_NaN_weights_is_refused_by_every_command()
+    {
+        codec.Train.ShouldSucceed();
+        var meta = new Dictionary<string, string>();
+        var tensors = CoFUsfl.Torch.Safetensors.Load(codec.Model, meta);
+        var name = tensors.Keys.Order(StringComparer.Ordinal).First(k => tensors[k].dtype == CoFUsfl.Torch.ScalarType.Float32);
+        var v = tensors[name].data<float>();
+        v[^1] = float.NaN;
+        tensors[name] = CoFUsfl.Torch.torch.from_array(v, tensors[name].shape);
+        var bad = _dir["nan.safetensors"];
+        CoFUsfl.Torch.Safetensors.Save(bad, tensors, meta);
+        Cli("codec", "eval", "--model", bad, "--dataset", Repo.Kodak, "--limit", "1").ShouldFailClearly(bad, $"'{name}' holds NaN");
+        Cli("codec", "compress", "--model", bad, Repo.KodakImage(1), _dir["x.cfu"]).ShouldFailClearly(bad, "NaN");
+    }
+
+    private static uint PngCrc(byte[] data)
+    {
+        var c = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            c ^= b;
+            for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    }
 }
