@@ -150,15 +150,53 @@ public static class SimulationRunner
             progress?.Invoke($"loading training images from {string.Join(", ", o.Data.Train)}");
             images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
         }
-        var partitions = Partitions.Build(o.Data.Partition.Kind, images.Domains, o.Federation.Clients, o.Data.Partition.Alpha,
+        ValidatePersonalPatterns(o, plan);
+        // Per-client evaluation: the last image of every hold-out-every of each folder is never trained on.
+        var every = o.Evaluation.PerClient ? o.Evaluation.HoldOutEvery : int.MaxValue;
+        var heldOut = images.Domains.Select(d => d.Where((_, k) => k % every == every - 1).ToArray()).ToList();
+        var training = images.Domains.Select(d => d.Where((_, k) => k % every != every - 1).ToArray()).ToList();
+        var partitions = Partitions.Build(o.Data.Partition.Kind, training, o.Federation.Clients, o.Data.Partition.Alpha,
             o.Data.Partition.SamplesPerClient, o.Seed);
         var clients = ClientPopulation.Draw(o, partitions);
         return new SimulationContext
         {
             Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
+            ServerPersonal = new NamePatterns(o.Federation.ServerPersonal), HeldOut = heldOut,
             ClientFinished = clientFinished,
             Availability = o.Clients.AvailabilityTrace.Length > 0 ? AvailabilityTrace.Load(o.Clients.AvailabilityTrace) : AvailabilityTrace.Empty,
         };
+    }
+
+    /// <summary>
+    /// A personal pattern that matches no parameter would silently personalize nothing (a typo, a name of another
+    /// model): an error naming the key and the names it could match.
+    /// </summary>
+    private static void ValidatePersonalPatterns(SimulationOptions o, SplitPlan plan)
+    {
+        if (o.Federation.Personal.Count == 0 && o.Federation.ServerPersonal.Count == 0) return;
+        using var g = new Generator(0); // throw-away models: the run's random streams are untouched
+        using var scope = DisposeScope.Open();
+        using var server = new ServerModel(plan, Protocol.FeatureCodec.DensityOf(o.Split.Features.Downlink), o.Split.Features.GainInit, g);
+        using var client = new ClientModel(plan, Protocol.FeatureCodec.DensityOf(o.Split.Features.Uplink), o.Split.Features.GainInit, g);
+        foreach (var (key, patterns, names) in new[]
+        {
+            ("personal", o.Federation.Personal, client.named_parameters().Select(p => p.name).ToList()),
+            ("server-personal", o.Federation.ServerPersonal, server.named_parameters().Select(p => p.name).ToList()),
+        })
+            foreach (var pattern in patterns)
+                if (!names.Any(n => ActorPattern.Glob(pattern, n)))
+                {
+                    var prefixes = names.Select(n => n.Split('.')[0] + ".*").Distinct(StringComparer.Ordinal);
+                    throw new ArgumentException($"cofusfl.federation.{key}: \"{pattern}\" matches no {(key == "personal" ? "client-side" : "split-server")} " +
+                        $"parameter of {plan.ModelName} with this split (its parameters: {string.Join(", ", prefixes)}; * and ? are globs)");
+                }
+        // The split-2 tables of `entropy` features are frozen from the shared model once per round for every client:
+        // a per-client split-2 density would be coded with tables it never learned.
+        if (o.Split.Features.Downlink == "entropy" && server.named_parameters().Any(p => p.name.StartsWith("feature2.", StringComparison.Ordinal)
+                && o.Federation.ServerPersonal.Any(pt => ActorPattern.Glob(pt, p.name))))
+            throw new ArgumentException("cofusfl.federation.server-personal matches feature2.* (the split-2 feature entropy model), but " +
+                "cofusfl.split.features.downlink = entropy codes every client's split-2 features with tables frozen from the shared model; " +
+                "use downlink = adaptive (or float32, int8), or leave feature2.* shared");
     }
 
     private static uint Resume(SimulationContext ctx, string runDir)
@@ -241,6 +279,7 @@ public static class SimulationRunner
         Need(o.Torch.Threads >= 0, $"cofusfl.torch.threads = {o.Torch.Threads}: 0 (one per processor) or more");
         Need(o.Data.Partition.SamplesPerClient >= 0, $"cofusfl.data.partition.samples-per-client = {o.Data.Partition.SamplesPerClient}: 0 (an equal share) or more");
         Need(o.Evaluation.Every >= 0, $"cofusfl.evaluation.every = {o.Evaluation.Every}: 0 (only at the end) or more");
+        Need(o.Evaluation.HoldOutEvery >= 2, $"cofusfl.evaluation.hold-out-every = {o.Evaluation.HoldOutEvery}: 2 or more");
         Need(o.Evaluation.Limit >= 0, $"cofusfl.evaluation.limit = {o.Evaluation.Limit}: 0 (all images) or more");
         Need(o.Data.Crop >= 64 && o.Data.Crop % 64 == 0, $"cofusfl.data.crop = {o.Data.Crop}: a multiple of 64 (the hyperprior's down-sampling)");
         Need(o.Data.BatchSize >= 1, $"cofusfl.data.batch-size = {o.Data.BatchSize}: at least 1");
