@@ -135,7 +135,7 @@ public sealed class RunRecorder : IRoundObserver
         if (bad is not null) Diverged(r, line, $"the global model has non-finite parameters (first: {bad})");
         if (r.Result.Completed.Count == 0 && Failures?.FirstArithmetic is { } cause)
             Diverged(r, line, $"no client completed the round, and actors failed on non-finite values ({cause})");
-        var evalDue = r.Round == o.Run.Rounds || (o.Evaluation.Every > 0 && r.Round % o.Evaluation.Every == 0);
+        var evalDue = EvaluationDue(o, r.Round);
         if (evalDue && evaluator is not null)
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
@@ -189,6 +189,10 @@ public sealed class RunRecorder : IRoundObserver
         yield return ("clients/completed", line["clients_completed"]!.GetValue<int>());
         yield return ("clients/dropped", line["clients_dropped"]!.GetValue<int>());
     }
+
+    /// <summary>Whether round <paramref name="round"/> is evaluated (the last round, and every <c>evaluation.every</c>).</summary>
+    public static bool EvaluationDue(SimulationOptions o, uint round) =>
+        round == o.Run.Rounds || (o.Evaluation.Every > 0 && round % o.Evaluation.Every == 0);
 
     /// <summary>Whether round <paramref name="round"/> writes a checkpoint (the last round, and every <c>run.checkpoint-every</c>).</summary>
     public static bool CheckpointDue(SimulationOptions o, uint round) =>
@@ -251,6 +255,9 @@ public sealed class RunRecorder : IRoundObserver
         return model;
     }
 
+    /// <summary>The split server's per-client parameters beside <c>latest.safetensors</c> (FedLC).</summary>
+    public const string ServerPersonalCheckpointFile = "latest.server-personal.safetensors";
+
     private void SaveCheckpoint(RoundRecord r)
     {
         var ckdir = Path.Combine(dir, "checkpoints");
@@ -278,6 +285,15 @@ public sealed class RunRecorder : IRoundObserver
             Safetensors.Save(optimizerPath, state, meta);
         }
         else File.Delete(optimizerPath);   // never leave an optimizer state that belongs to another round
+        // FedLC: every client's own server-side parameters and their Adam state (never part of the global model).
+        var personalPath = Path.Combine(ckdir, ServerPersonalCheckpointFile);
+        if (r.ServerPersonal is { } personal)
+        {
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var n in personal.Names) state[n] = torch.from_array(personal[n].Values, personal[n].Shape);
+            Safetensors.Save(personalPath, state, meta);
+        }
+        else File.Delete(personalPath);
         // The codec alone (CompressAI names), usable by `cofusfl codec compress/decompress/eval`.
         using var codec = AssembleCodec(r.ServerParameters, r.ClientParameters);
         Safetensors.Save(Path.Combine(dir, "codec.safetensors"), codec.state_dict(), meta);

@@ -222,25 +222,37 @@ public static class SimulationRunner
         var round = meta.GetValueOrDefault("round") ?? throw new InvalidDataException($"{path}: no round in its metadata");
         // The server's optimizer state of the same round (absent in checkpoints of older versions: Adam then restarts).
         var optimizerPath = Path.Combine(runDir, "checkpoints", "latest.optimizer.safetensors");
-        if (File.Exists(optimizerPath))
+        if (File.Exists(optimizerPath)) ctx.ServerOptimizerCheckpoint = LoadCheckpointSet(optimizerPath, round);
+        // FedLC: every client's server-side parameters of the same round; without them the run could not go on as one.
+        var personalPath = Path.Combine(runDir, "checkpoints", RunRecorder.ServerPersonalCheckpointFile);
+        if (ctx.Options.Federation.ServerPersonal.Count > 0)
         {
-            var optimizerMeta = new Dictionary<string, string>();
-            var state = Safetensors.Load(optimizerPath, optimizerMeta);
-            try
-            {
-                if (optimizerMeta.GetValueOrDefault("round") != round)
-                    throw new InvalidDataException($"--resume: {optimizerPath} is of round {optimizerMeta.GetValueOrDefault("round") ?? "?"}, the weights of round {round}");
-                var set = new ParameterSet();
-                using var scope = DisposeScope.Open();
-                foreach (var (name, t) in state) set.Set(name, t.shape, t.@float().data<float>());
-                ctx.ServerOptimizerCheckpoint = set;
-            }
-            finally
-            {
-                foreach (var t in state.Values) t.Dispose();
-            }
+            if (!File.Exists(personalPath))
+                throw new FileNotFoundException($"--resume: cofusfl.federation.server-personal is set but {personalPath} (the per-client server parameters) is missing; " +
+                    "was the run started without server-personal?");
+            ctx.ServerPersonalCheckpoint = LoadCheckpointSet(personalPath, round);
         }
         return uint.Parse(round, System.Globalization.CultureInfo.InvariantCulture) + 1;
+    }
+
+    /// <summary>A checkpoint file that goes with the weights of <paramref name="round"/> (an error if it is of another round).</summary>
+    private static ParameterSet LoadCheckpointSet(string path, string round)
+    {
+        var meta = new Dictionary<string, string>();
+        var tensors = Safetensors.Load(path, meta);
+        try
+        {
+            if (meta.GetValueOrDefault("round") != round)
+                throw new InvalidDataException($"--resume: {path} is of round {meta.GetValueOrDefault("round") ?? "?"}, the weights of round {round}");
+            var set = new ParameterSet();
+            using var scope = DisposeScope.Open();
+            foreach (var (name, t) in tensors) set.Set(name, t.shape, t.@float().data<float>());
+            return set;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
     }
 
     /// <summary>The actor system of a run: clock, seed, links of every client and the server, faults, event log (null <paramref name="runDir"/>: none).</summary>
