@@ -138,4 +138,48 @@ public class ServerPersonalSpecs
         var act = () => SimulationRunner.BuildContext(o, new SyntheticImages());
         act.Should().Throw<ArgumentException>().WithMessage("*server-personal matches feature2.*downlink = adaptive*");
     }
+
+    private static SimulationOptions PerClient(SimulationOptions o) => o with
+    {
+        Data = o.Data with { Partition = new PartitionOptions { Kind = "domain" } },
+        Evaluation = o.Evaluation with { PerClient = true },
+    };
+
+    [Fact]
+    public void Held_out_images_are_never_trained_on()
+    {
+        var ctx = SimulationRunner.BuildContext(PerClient(FedLc()), new SyntheticImages());
+        var held = ctx.HeldOut.SelectMany(h => h).ToHashSet();
+        held.Should().Equal(7, 15);
+        ctx.Clients.SelectMany(c => c.Images).Should().NotIntersectWith(held);
+    }
+
+    [Fact]
+    public void Each_client_is_evaluated_with_its_own_parameters_on_its_own_domain()
+    {
+        var run = SimulationRunner.Run(PerClient(FedLc(rounds: 1)), new RunRequest(SimulationSpecs.TempDir()), images: new SyntheticImages());
+        var pc = run.Rounds[^1]["eval_per_client"]!.AsObject();
+        pc["clients_evaluated"]!.GetValue<int>().Should().Be(3);
+        var clients = pc["clients"]!.AsObject();
+        // Domain partition: clients 1 and 3 draw from the first domain, client 2 from the second.
+        clients["client-0001"]!["domains"]!.AsObject().Select(kv => kv.Key).Should().Equal("synthetic");
+        clients["client-0002"]!["domains"]!.AsObject().Select(kv => kv.Key).Should().Equal("domain-1");
+        clients["client-0001"]!["personal"]!.GetValue<bool>().Should().BeTrue();
+        // The hyperprior's ŷ does not depend on the entropy model, and the tiny test codec writes the same bytes either way;
+        // the rate under each client's own entropy model tells them apart.
+        clients["client-0001"]!["bpp_estimated"]!.GetValue<double>().Should().NotBe(clients["client-0003"]!["bpp_estimated"]!.GetValue<double>(),
+            "the same image coded with two clients' own entropy models");
+        pc["domains"]!["synthetic"]!["clients"]!.GetValue<int>().Should().Be(2);
+        run.Summary["per_client"]!["psnr"]!.GetValue<double>().Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public void Without_personal_parameters_every_client_of_a_domain_gets_the_global_codecs_figures()
+    {
+        var o = PerClient(FedLc(rounds: 1)) is var p ? p with { Federation = p.Federation with { ServerPersonal = [] } } : null!;
+        var run = SimulationRunner.Run(o, new RunRequest(SimulationSpecs.TempDir()), images: new SyntheticImages());
+        var clients = run.Rounds[^1]["eval_per_client"]!["clients"]!.AsObject();
+        clients["client-0001"]!["personal"]!.GetValue<bool>().Should().BeFalse();
+        clients["client-0001"]!.ToJsonString().Should().Be(clients["client-0003"]!.ToJsonString());
+    }
 }

@@ -30,6 +30,7 @@ public sealed class RunRecorder : IRoundObserver
     /// <summary>Kodak reconstructions written to the TensorBoard file at each evaluation.</summary>
     public const int TensorBoardImages = 2;
     private EvalSummary? lastEval;
+    private JsonObject? lastPerClient;
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public uint FirstRound { get; }
     public IReadOnlyList<JsonObject> Rounds => rounds;
@@ -147,6 +148,13 @@ public sealed class RunRecorder : IRoundObserver
             foreach (var (res, img) in images)
                 tensorboard?.Image(r.Round, $"eval/{Path.GetFileNameWithoutExtension(res.Name)}", img.Width, img.Height, Models.Imaging.PngEncoder.Encode(img));
         }
+        if (evalDue && o.Evaluation.PerClient)
+        {
+            progress?.Invoke($"round {r.Round}: evaluating every client's codec on held-out images of its domains");
+            try { lastPerClient = new PerClientEvaluation(ctx).Evaluate(r, AssembleCodec); }
+            catch (ArithmeticException e) { Diverged(r, line, $"evaluating the clients' codecs on their held-out images failed: {e.Message}"); }
+            line["eval_per_client"] = lastPerClient.DeepClone();
+        }
         var ckptDue = CheckpointDue(o, r.Round);
         if (ckptDue) SaveCheckpoint(r);
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
@@ -177,6 +185,13 @@ public sealed class RunRecorder : IRoundObserver
         if (line["eval"] is JsonObject e)
             foreach (var k in new[] { "psnr", "ms_ssim", "bpp", "bpp_estimated" })
                 if (e[k] is JsonValue ev && ev.TryGetValue<double>(out var d)) yield return ($"eval/{k}", d);
+        if (line["eval_per_client"] is JsonObject pc)
+        {
+            foreach (var k in new[] { "psnr", "bpp" })
+                if (pc[k] is JsonValue pv && pv.TryGetValue<double>(out var d)) yield return ($"eval_per_client/{k}", d);
+            foreach (var (domain, v) in pc["domains"]!.AsObject())
+                foreach (var k in new[] { "psnr", "bpp" }) yield return ($"eval_per_client/{domain}/{k}", v![k]!.GetValue<double>());
+        }
         foreach (var (k, v) in line["bytes"]!.AsObject()) yield return ($"bytes/{k}", v!.GetValue<long>());
         yield return ("bytes/transfers_round", line["bytes_transfers_round"]!.GetValue<long>());
         yield return ("bytes/all_round", line["bytes_round"]!.GetValue<long>());
@@ -244,12 +259,14 @@ public sealed class RunRecorder : IRoundObserver
     }
 
     /// <summary>The global codec: the server's body and the aggregated head/tail, with fresh CDF tables.</summary>
-    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients)
+    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients) => AssembleCodec([server, clients]);
+
+    /// <summary>A codec from parameter sets applied in order (a client's personal parameters after the global ones), with fresh CDF tables.</summary>
+    public CompressionModel AssembleCodec(IReadOnlyList<ParameterSet> sets)
     {
         var p = ctx.Plan;
         var model = CodecZoo.Create(p.ModelName, p.N, p.M);
-        server.CopyInto(model.named_parameters());
-        clients.CopyInto(model.named_parameters());
+        foreach (var set in sets) set.CopyInto(model.named_parameters());
         model.eval();
         model.update();
         return model;
@@ -441,6 +458,7 @@ public sealed class RunRecorder : IRoundObserver
             ["actor_failures"] = (Failures ?? new ActorFailures(null)).ToJson(earlier?["actor_failures"] as JsonObject),
         };
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
+        if (lastPerClient is not null) summary["per_client"] = lastPerClient.DeepClone();
         var curve = rounds.Where(x => x["eval"] is not null).Select(x => (JsonNode)new JsonObject
         {
             ["round"] = x["round"]!.GetValue<uint>(), ["simulated_time_s"] = x["simulated_time_s"]!.GetValue<double>(),
