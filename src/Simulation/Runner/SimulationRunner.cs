@@ -171,7 +171,7 @@ public static class SimulationRunner
     /// A personal pattern that matches no parameter would silently personalize nothing (a typo, a name of another
     /// model): an error naming the key and the names it could match.
     /// </summary>
-    private static void ValidatePersonalPatterns(SimulationOptions o, SplitPlan plan)
+    public static void ValidatePersonalPatterns(SimulationOptions o, SplitPlan plan)
     {
         if (o.Federation.Personal.Count == 0 && o.Federation.ServerPersonal.Count == 0) return;
         using var g = new Generator(0); // throw-away models: the run's random streams are untouched
