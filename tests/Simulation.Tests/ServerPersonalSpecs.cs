@@ -182,4 +182,25 @@ public class ServerPersonalSpecs
         clients["client-0001"]!["personal"]!.GetValue<bool>().Should().BeFalse();
         clients["client-0001"]!.ToJsonString().Should().Be(clients["client-0003"]!.ToJsonString());
     }
+
+    [Fact]
+    public void A_restarted_split_server_picks_up_every_clients_parameters_of_the_last_round_end()
+    {
+        var o = FedLc(rounds: 2);
+        var initial = InitialServer(o);
+        var roundOneEnds = RunFedLc(o).Run.Rounds[0]["simulated_time_s"]!.GetValue<double>();
+        var crashed = o with
+        {
+            Faults = new Actors.FaultPlan
+            {
+                Seed = 1,
+                Crashes = [new Actors.CrashRule { Actor = "server", At = TimeSpan.FromSeconds(roundOneEnds + 0.2), Mode = Actors.CrashMode.Restart }],
+            },
+        };
+        var (global, perClient, run) = RunFedLc(crashed);
+        run.Summary["faults"]!["crash_restart"]!.GetValue<long>().Should().Be(1);
+        run.Rounds[1]["clients_completed"]!.GetValue<int>().Should().Be(3);
+        perClient.Keys.Should().Equal("client-0001", "client-0002", "client-0003");
+        foreach (var n in initial.Names.Where(Personal)) global[n].Values.Should().Equal(initial[n].Values, n);
+    }
 }
