@@ -54,6 +54,13 @@ public sealed class CodecEvaluator(string folder)
     public static ImageResult EvaluateImage(CompressionModel model, string path, Action<ImageResult, Imaging.Image>? decodedImage = null)
     {
         var (chw, h, w) = ImageBridge.LoadChw(path);
+        return EvaluateImage(model, path, chw, h, w, decodedImage);
+    }
+
+    /// <summary>One image given as float CHW pixels in [0, 1] (<paramref name="name"/>: its file, for messages and results).</summary>
+    public static ImageResult EvaluateImage(CompressionModel model, string name, float[] chw, int h, int w, Action<ImageResult, Imaging.Image>? decodedImage = null)
+    {
+        var path = name;
         var padded = Data.Padding.PadToMultiple(chw, 3, h, w, model.DownsamplingFactor);
         using var scope = DisposeScope.Open();
         using var ng = torch.no_grad();

@@ -27,6 +27,7 @@ public static class ResumeKeys
             ("cofusfl.training.mode", o.Training.Mode),
             ("cofusfl.federation.clients", o.Federation.Clients.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("cofusfl.federation.personal", L(o.Federation.Personal)),
+            ("cofusfl.federation.server-personal", L(o.Federation.ServerPersonal)),
             ("cofusfl.data.train", L(o.Data.Train)),
             ("cofusfl.data.partition.kind", o.Data.Partition.Kind), ("cofusfl.data.partition.alpha", S(o.Data.Partition.Alpha)),
             ("cofusfl.data.partition.samples-per-client", o.Data.Partition.SamplesPerClient.ToString(System.Globalization.CultureInfo.InvariantCulture)),

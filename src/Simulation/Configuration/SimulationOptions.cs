@@ -161,6 +161,11 @@ public sealed record FederationOptions
     public TimeSpan RoundDeadline { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>Glob patterns of client-side parameter names that never leave the client (personalized models).</summary>
     public IReadOnlyList<string> Personal { get; init; } = [];
+    /// <summary>
+    /// Glob patterns of split-server parameter names kept per client on the server (a personalized entropy model of the
+    /// latent, FedLC): never averaged, never sent to the aggregator.
+    /// </summary>
+    public IReadOnlyList<string> ServerPersonal { get; init; } = [];
     /// <summary>Retransmissions of a lost transfer before the client gives up the round.</summary>
     public int MaxRetries { get; init; } = 3;
     /// <summary>How long a sender waits for the reply to a transfer before retransmitting.</summary>
@@ -217,4 +222,10 @@ public sealed record EvaluationOptions
     public int Limit { get; init; }
     /// <summary>Report the simulated time at which the evaluated PSNR first reaches this value (dB); 0 = off.</summary>
     public double TargetPsnr { get; init; }
+    /// <summary>
+    /// Also evaluate each client's codec (global model + its personal parameters) on held-out images of its own
+    /// domains; every <see cref="HoldOutEvery"/>-th image of each training folder is then kept out of training.
+    /// </summary>
+    public bool PerClient { get; init; }
+    public int HoldOutEvery { get; init; } = 8;
 }

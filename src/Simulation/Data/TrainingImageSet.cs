@@ -52,6 +52,16 @@ public sealed class TrainingImageSet : ITrainingImages
         return set;
     }
 
+    public (string Name, float[] Chw, int Height, int Width) Image(int index)
+    {
+        var img = Get(index);
+        var plane = img.Width * img.Height;
+        var chw = new float[3 * plane];
+        for (var i = 0; i < plane; i++)
+            for (var c = 0; c < 3; c++) chw[c * plane + i] = img.Pixels[i * 3 + c] / 255f;
+        return (Path.GetFileName(files[index]), chw, img.Height, img.Width);
+    }
+
     private Rgb8 Get(int index) => cache.GetOrAdd(index, i => ImageBridge.LoadRgb8(files[i]));
 
     public Tensor Batch(IReadOnlyList<int> images, int crop, Random rng)

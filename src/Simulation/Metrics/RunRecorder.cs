@@ -30,6 +30,7 @@ public sealed class RunRecorder : IRoundObserver
     /// <summary>Kodak reconstructions written to the TensorBoard file at each evaluation.</summary>
     public const int TensorBoardImages = 2;
     private EvalSummary? lastEval;
+    private JsonObject? lastPerClient;
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public uint FirstRound { get; }
     public IReadOnlyList<JsonObject> Rounds => rounds;
@@ -137,7 +138,7 @@ public sealed class RunRecorder : IRoundObserver
         if (bad is not null) Diverged(r, line, $"the global model has non-finite parameters (first: {bad})");
         if (r.Result.Completed.Count == 0 && Failures?.FirstArithmetic is { } cause)
             Diverged(r, line, $"no client completed the round, and actors failed on non-finite values ({cause})");
-        var evalDue = r.Round == o.Run.Rounds || (o.Evaluation.Every > 0 && r.Round % o.Evaluation.Every == 0);
+        var evalDue = EvaluationDue(o, r.Round);
         if (evalDue && evaluator is not null)
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
@@ -148,6 +149,13 @@ public sealed class RunRecorder : IRoundObserver
             line["eval"] = lastEval.ToJson(includeImages: false);
             foreach (var (res, img) in images)
                 tensorboard?.Image(r.Round, $"eval/{Path.GetFileNameWithoutExtension(res.Name)}", img.Width, img.Height, Models.Imaging.PngEncoder.Encode(img));
+        }
+        if (evalDue && o.Evaluation.PerClient)
+        {
+            progress?.Invoke($"round {r.Round}: evaluating every client's codec on held-out images of its domains");
+            try { lastPerClient = new PerClientEvaluation(ctx).Evaluate(r, AssembleCodec); }
+            catch (ArithmeticException e) { Diverged(r, line, $"evaluating the clients' codecs on their held-out images failed: {e.Message}"); }
+            line["eval_per_client"] = lastPerClient.DeepClone();
         }
         // The round's line is written before the checkpoint that claims it: a process killed in between resumes from
         // the checkpoint before, and that round is run (and recorded) again, never missing.
@@ -180,6 +188,13 @@ public sealed class RunRecorder : IRoundObserver
         if (line["eval"] is JsonObject e)
             foreach (var k in new[] { "psnr", "ms_ssim", "bpp", "bpp_estimated" })
                 if (e[k] is JsonValue ev && ev.TryGetValue<double>(out var d)) yield return ($"eval/{k}", d);
+        if (line["eval_per_client"] is JsonObject pc)
+        {
+            foreach (var k in new[] { "psnr", "bpp" })
+                if (pc[k] is JsonValue pv && pv.TryGetValue<double>(out var d)) yield return ($"eval_per_client/{k}", d);
+            foreach (var (domain, v) in pc["domains"]!.AsObject())
+                foreach (var k in new[] { "psnr", "bpp" }) yield return ($"eval_per_client/{domain}/{k}", v![k]!.GetValue<double>());
+        }
         foreach (var (k, v) in line["bytes"]!.AsObject()) yield return ($"bytes/{k}", v!.GetValue<long>());
         yield return ("bytes/transfers_round", line["bytes_transfers_round"]!.GetValue<long>());
         yield return ("bytes/all_round", line["bytes_round"]!.GetValue<long>());
@@ -192,6 +207,10 @@ public sealed class RunRecorder : IRoundObserver
         yield return ("clients/completed", line["clients_completed"]!.GetValue<int>());
         yield return ("clients/dropped", line["clients_dropped"]!.GetValue<int>());
     }
+
+    /// <summary>Whether round <paramref name="round"/> is evaluated (the last round, and every <c>evaluation.every</c>).</summary>
+    public static bool EvaluationDue(SimulationOptions o, uint round) =>
+        round == o.Run.Rounds || (o.Evaluation.Every > 0 && round % o.Evaluation.Every == 0);
 
     /// <summary>Whether round <paramref name="round"/> writes a checkpoint (the last round, and every <c>run.checkpoint-every</c>).</summary>
     public static bool CheckpointDue(SimulationOptions o, uint round) =>
@@ -243,16 +262,21 @@ public sealed class RunRecorder : IRoundObserver
     }
 
     /// <summary>The global codec: the server's body and the aggregated head/tail, with fresh CDF tables.</summary>
-    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients)
+    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients) => AssembleCodec([server, clients]);
+
+    /// <summary>A codec from parameter sets applied in order (a client's personal parameters after the global ones), with fresh CDF tables.</summary>
+    public CompressionModel AssembleCodec(IReadOnlyList<ParameterSet> sets)
     {
         var p = ctx.Plan;
         var model = CodecZoo.Create(p.ModelName, p.N, p.M);
-        server.CopyInto(model.named_parameters());
-        clients.CopyInto(model.named_parameters());
+        foreach (var set in sets) set.CopyInto(model.named_parameters());
         model.eval();
         model.update();
         return model;
     }
+
+    /// <summary>The split server's per-client parameters beside <c>latest.safetensors</c> (FedLC).</summary>
+    public const string ServerPersonalCheckpointFile = "latest.server-personal.safetensors";
 
     private void SaveCheckpoint(RoundRecord r)
     {
@@ -282,6 +306,15 @@ public sealed class RunRecorder : IRoundObserver
             Safetensors.Save(optimizerPath, state, meta);
         }
         else File.Delete(optimizerPath);   // never leave an optimizer state that belongs to another round
+        // FedLC: every client's own server-side parameters and their Adam state (never part of the global model).
+        var personalPath = Path.Combine(ckdir, ServerPersonalCheckpointFile);
+        if (r.ServerPersonal is { } personal)
+        {
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var n in personal.Names) state[n] = torch.from_array(personal[n].Values, personal[n].Shape);
+            Safetensors.Save(personalPath, state, meta);
+        }
+        else File.Delete(personalPath);
         // The codec alone (CompressAI names), usable by `cofusfl codec compress/decompress/eval`.
         using var codec = AssembleCodec(r.ServerParameters, r.ClientParameters);
         Safetensors.Save(Path.Combine(dir, "codec.safetensors"), codec.state_dict(), meta);
@@ -456,6 +489,7 @@ public sealed class RunRecorder : IRoundObserver
             ["actor_failures"] = (Failures ?? new ActorFailures(null)).ToJson(earlier?["actor_failures"] as JsonObject),
         };
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
+        if (lastPerClient is not null) summary["per_client"] = lastPerClient.DeepClone();
         var curve = rounds.Where(x => x["eval"] is not null).Select(x => (JsonNode)new JsonObject
         {
             ["round"] = x["round"]!.GetValue<uint>(), ["simulated_time_s"] = x["simulated_time_s"]!.GetValue<double>(),

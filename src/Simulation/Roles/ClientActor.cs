@@ -327,6 +327,7 @@ public sealed class ClientActor : ReceiveActor
     {
         var st = active!;
         personal = ParameterSet.FromModule(st.Model.named_parameters(), ctx.Personal.Matches);
+        if (personal.Count > 0) ctx.ClientPersonalState[spec.Id] = personal; // for the per-client evaluation (in process)
         var update = new ClientUpdate
         {
             Round = st.Round, Client = spec.Id, Samples = (ulong)st.Samples,

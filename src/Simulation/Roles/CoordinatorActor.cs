@@ -77,7 +77,12 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private StateRequest StateRequestFor(RoundResult r)
     {
-        var q = new StateRequest { Round = r.Round, OptimizerState = RunRecorder.CheckpointDue(ctx.Options, r.Round) };
+        var checkpoint = RunRecorder.CheckpointDue(ctx.Options, r.Round);
+        var q = new StateRequest
+        {
+            Round = r.Round, OptimizerState = checkpoint,
+            PersonalState = checkpoint || (ctx.Options.Evaluation.PerClient && RunRecorder.EvaluationDue(ctx.Options, r.Round)),
+        };
         q.Clients.AddRange(r.Completed);
         q.Samples.AddRange(r.CompletedSamples);
         return q;
@@ -106,6 +111,7 @@ public sealed class CoordinatorActor : ReceiveActor
             Context.Now, Context.Now - roundStartSim, Stopwatch.GetElapsedTime(roundStartWall), server, clients)
         {
             ServerOptimizer = serverState.Optimizer.Count > 0 ? ParameterSet.FromMessages(serverState.Optimizer, "server optimizer state") : null,
+            ServerPersonal = serverState.ServerPersonal.Count > 0 ? ParameterSet.FromMessages(serverState.ServerPersonal, "per-client server state") : null,
         };
         Context.Timers.Cancel("watch");
         recorded = true;

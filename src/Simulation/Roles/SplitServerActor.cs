@@ -23,6 +23,8 @@ public sealed class SplitServerActor : ReceiveActor
     private readonly ServerModel global;
     private readonly Adam globalOptimizer, globalAux;
     private Generator noise;
+    // FedLC: body parameters kept per client (null when federation.server-personal is empty).
+    private readonly ServerPersonalization? personal;
     private readonly Dictionary<string, Body> copies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
@@ -52,6 +54,8 @@ public sealed class SplitServerActor : ReceiveActor
         public readonly FeatureCodec Downlink = downlink;
         public readonly GradientCodec Gradients = gradients;
         public long Samples;
+        /// <summary>The per-client parameters swapped into this body, and their optimizers (FedLC).</summary>
+        public ServerPersonalization.Binding? Personal;
         public void Dispose()
         {
             if (noise is null) return; // the global body lives as long as the server
@@ -105,8 +109,14 @@ public sealed class SplitServerActor : ReceiveActor
         ctx.ServerCheckpoint?.CopyInto(global.named_parameters());
         global.to(ctx.Device);
         Configure(global, noise);
+        if (o.Federation.ServerPersonal.Count > 0)
+        {
+            // The global body holds the shared values of these parameters (never trained: no client trains them shared).
+            personal = new ServerPersonalization(ctx.ServerPersonal, ParameterSet.FromModule(global.named_parameters(), ctx.ServerPersonal.Matches));
+            if (ctx.ServerPersonalCheckpoint is { } state) personal.Load(state);
+        }
         globalOptimizer = MainOptimizer(global);
-        globalAux = new Adam(global.aux_parameters(), o.Training.AuxLr);
+        globalAux = AuxOptimizer(global);
         if (ctx.ServerOptimizerCheckpoint is { } saved) LoadOptimizers(saved);
         gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")), o.Split.Gradients.Step);
         Receive<RoundPlan>(OnRoundPlan);
@@ -120,10 +130,29 @@ public sealed class SplitServerActor : ReceiveActor
         Receive<RoundAbandoned>(OnClientFailed);
     }
 
+    private bool Shared(string name) => personal is null || !personal.Matches(name);
+
     private Adam MainOptimizer(ServerModel m)
     {
         var so = ctx.Options.Training.ServerOptimizer;
-        return new Adam(m.main_parameters(), ServerLr(plan?.Round ?? 1), so.Beta1, so.Beta2, weightDecay: so.WeightDecay);
+        return new Adam(m.main_parameters(Shared), ServerLr(plan?.Round ?? 1), so.Beta1, so.Beta2, weightDecay: so.WeightDecay);
+    }
+
+    private Adam AuxOptimizer(ServerModel m) => new(m.aux_parameters(Shared), ctx.Options.Training.AuxLr);
+
+    /// <summary>Swaps <paramref name="client"/>'s own parameters into <paramref name="body"/> (FedLC), releasing another client's first.</summary>
+    private void BindPersonal(Body body, string client)
+    {
+        if (personal is null || body.Personal?.Client == client) return;
+        ReleasePersonal(body);
+        body.Personal = personal.Bind(client, body.Model, ServerLr(plan!.Round), ctx.Options.Training.ServerOptimizer, ctx.Options.Training.AuxLr);
+    }
+
+    private void ReleasePersonal(Body body)
+    {
+        if (personal is null || body.Personal is null) return;
+        personal.Release(body.Personal, restoreShared: ReferenceEquals(body.Model, global));
+        body.Personal = null;
     }
 
     private double ServerLr(uint round) => ctx.Options.Training.ServerOptimizer.Lr * ctx.Options.Training.LrSchedule.FactorAt(round);
@@ -236,6 +265,7 @@ public sealed class SplitServerActor : ReceiveActor
             return; // the client's retry of [1] comes back once the tables are here
         }
         var body = BodyFor(m.Client);
+        BindPersonal(body, m.Client);
         using var scope = DisposeScope.Open();
         Tensor f1;
         try
@@ -307,14 +337,21 @@ public sealed class SplitServerActor : ReceiveActor
             autograd.backward([p.F2, p.ServerLoss], [g2, null]);
             var g1 = p.F1.grad ?? throw new InvalidOperationException("no gradient reached the split-1 features");
             if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(p.Body.Model.main_parameters(), o.Training.ClipGradNorm);
+            var own = p.Body.Personal;
+            if (personal is not null && own?.Client != m.Client)
+                throw new InvalidOperationException($"the body holds the per-client parameters of {own?.Client ?? "no client"}, not of {m.Client}");
             p.Body.Optimizer.step();
             p.Body.Optimizer.zero_grad();
+            own?.Main.step();
+            own?.Main.zero_grad();
             var aux = p.Body.Model.aux_loss();
             var auxSum = stats.GetValueOrDefault(m.Client);
             stats[m.Client] = auxSum with { Aux = auxSum.Aux + aux.item() };
             aux.backward();
             p.Body.Aux.step();
             p.Body.Aux.zero_grad();
+            own?.Aux?.step();
+            own?.Aux?.zero_grad();
             reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = p.Body.Gradients.Encode(g1) };
             if (p.Body.Gradients.LastStats is { } gs)
             {
@@ -388,7 +425,7 @@ public sealed class SplitServerActor : ReceiveActor
         Configure(copy, noiseCopy);
         var o = ctx.Options;
         var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)), o.Split.Gradients.Step);
-        b = new Body(copy, MainOptimizer(copy), new Adam(copy.aux_parameters(), o.Training.AuxLr), Downlink(copy, noiseCopy), grads, noiseCopy);
+        b = new Body(copy, MainOptimizer(copy), AuxOptimizer(copy), Downlink(copy, noiseCopy), grads, noiseCopy);
         copies[client] = b;
         return b;
     }
@@ -407,16 +444,20 @@ public sealed class SplitServerActor : ReceiveActor
             var updates = new List<(string, ParameterSet, long)>();
             for (var i = 0; i < e.Clients.Count; i++)
                 if (copies.TryGetValue(e.Clients[i], out var b))
-                    updates.Add((e.Clients[i], ParameterSet.FromModule(b.Model.named_parameters()), (long)e.Samples[i]));
+                    updates.Add((e.Clients[i], ParameterSet.FromModule(b.Model.named_parameters(), Shared), (long)e.Samples[i]));
             if (updates.Count > 0) ParameterSet.FedAvg(updates).CopyInto(global.named_parameters());
         }
         EndRound();
         ctx.ServerCheckpoint = ParameterSet.FromModule(global.named_parameters());
         ctx.ServerOptimizerCheckpoint = OptimizerState();
+        ctx.ServerPersonalCheckpoint = personal?.State();
     }
 
     private void EndRound()
     {
+        // Every client's own parameters go back to its slot (the global body gets the shared values back).
+        if (globalBody is not null) ReleasePersonal(globalBody);
+        foreach (var b in copies.Values) ReleasePersonal(b);
         foreach (var b in copies.Values) b.Dispose();
         copies.Clear();
         foreach (var p in pending.Values) p.Dispose();
@@ -465,48 +506,19 @@ public sealed class SplitServerActor : ReceiveActor
         var state = new ModelState { Round = r.Round, ServerStats = s };
         state.Parameters.AddRange(ParameterSet.FromModule(global.named_parameters()).ToMessages());
         if (r.OptimizerState) state.Optimizer.AddRange(OptimizerState().ToMessages());
+        // To the coordinator only (checkpoints, per-client evaluation), never to the aggregator.
+        if (r.PersonalState && personal is not null) state.ServerPersonal.AddRange(personal.State().ToMessages());
         Sender!.Tell(state, Self);
     }
 
-    /// <summary>The global optimizers' state (<c>main.…</c>, <c>aux.…</c>; step counts as float32, exact below 2^24).</summary>
-    private ParameterSet OptimizerState()
-    {
-        var set = new ParameterSet();
-        // Runs at every round end: the conversions' temporaries are freed here, not left to the finalizer.
-        using var scope = DisposeScope.Open();
-        foreach (var (prefix, opt) in new[] { ("main.", globalOptimizer), ("aux.", globalAux) })
-            foreach (var (name, t) in opt.state_dict())
-            {
-                set.Set(prefix + name, t.shape, t.@float().cpu().data<float>());
-                if (name == "step") t.Dispose();   // a fresh scalar (detached from scopes); the moments are the optimizer's own
-            }
-        return set;
-    }
+    /// <summary>The global optimizers' state (<c>main.…</c>, <c>aux.…</c>).</summary>
+    private ParameterSet OptimizerState() =>
+        OptimizerStates.Save(globalAux, "aux.", OptimizerStates.Save(globalOptimizer, "main.", new ParameterSet()));
 
     private void LoadOptimizers(ParameterSet saved)
     {
-        foreach (var (prefix, opt) in new[] { ("main.", globalOptimizer), ("aux.", globalAux) })
-        {
-            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            try
-            {
-                foreach (var name in saved.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
-                {
-                    var (shape, values) = saved[name];
-                    state[name[prefix.Length..]] = torch.from_array(values, shape).DetachFromDisposeScope();
-                }
-                if (state.TryGetValue("step", out var step))
-                {
-                    state["step"] = step.to(ScalarType.Int64).DetachFromDisposeScope();
-                    step.Dispose();
-                }
-                opt.load_state_dict(state);
-            }
-            finally
-            {
-                foreach (var t in state.Values) t.Dispose();
-            }
-        }
+        OptimizerStates.Load(globalOptimizer, saved, "main.");
+        OptimizerStates.Load(globalAux, saved, "aux.");
     }
 
     private long BodyMacs(long batch, long size)

@@ -30,6 +30,10 @@ public sealed class SimulationContext
     public required ITrainingImages Images { get; init; }
     public required IReadOnlyList<ClientSpec> Clients { get; init; }
     public required NamePatterns Personal { get; init; }
+    /// <summary>Split-server parameters kept per client (<c>federation.server-personal</c>).</summary>
+    public NamePatterns ServerPersonal { get; init; } = new([]);
+    /// <summary>Per domain (training folder): the images held out of training for the per-client evaluation (empty arrays when off).</summary>
+    public IReadOnlyList<int[]> HeldOut { get; init; } = [];
     /// <summary>On/off availability per client and round, from <c>clients.availability-trace</c> (empty = none).</summary>
     public AvailabilityTrace Availability { get; init; } = AvailabilityTrace.Empty;
     public ActorRef Server { get; set; } = null!;
@@ -54,6 +58,16 @@ public sealed class SimulationContext
     /// <summary>The split server's optimizer state (Adam moments and steps) that goes with <see cref="ServerCheckpoint"/>.</summary>
     public ParameterSet? ServerOptimizerCheckpoint { get; set; }
     public ParameterSet? AggregatorCheckpoint { get; set; }
+    /// <summary>
+    /// The split server's per-client parameters and their optimizer state (<see cref="Roles.ServerPersonalization"/>),
+    /// saved with <see cref="ServerCheckpoint"/>: a restarted or resumed server keeps every client's copy.
+    /// </summary>
+    public ParameterSet? ServerPersonalCheckpoint { get; set; }
+    /// <summary>
+    /// Each client's personal (client-side) parameters as of its last finished round, published for the per-client
+    /// evaluation. In process only: in cluster mode clients live elsewhere and this stays empty.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, ParameterSet> ClientPersonalState { get; } = new(StringComparer.Ordinal);
     /// <summary>The aggregator's round in progress and update accounting: what it acknowledged survives its restart.</summary>
     public Roles.AggregatorJournal AggregatorJournal { get; } = new();
     public Protocol.RoundPlan? CurrentPlan { get; set; }

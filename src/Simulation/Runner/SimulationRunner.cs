@@ -150,15 +150,53 @@ public static class SimulationRunner
             progress?.Invoke($"loading training images from {string.Join(", ", o.Data.Train)}");
             images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
         }
-        var partitions = Partitions.Build(o.Data.Partition.Kind, images.Domains, o.Federation.Clients, o.Data.Partition.Alpha,
+        ValidatePersonalPatterns(o, plan);
+        // Per-client evaluation: the last image of every hold-out-every of each folder is never trained on.
+        var every = o.Evaluation.PerClient ? o.Evaluation.HoldOutEvery : int.MaxValue;
+        var heldOut = images.Domains.Select(d => d.Where((_, k) => k % every == every - 1).ToArray()).ToList();
+        var training = images.Domains.Select(d => d.Where((_, k) => k % every != every - 1).ToArray()).ToList();
+        var partitions = Partitions.Build(o.Data.Partition.Kind, training, o.Federation.Clients, o.Data.Partition.Alpha,
             o.Data.Partition.SamplesPerClient, o.Seed);
         var clients = ClientPopulation.Draw(o, partitions);
         return new SimulationContext
         {
             Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
+            ServerPersonal = new NamePatterns(o.Federation.ServerPersonal), HeldOut = heldOut,
             ClientFinished = clientFinished,
             Availability = o.Clients.AvailabilityTrace.Length > 0 ? AvailabilityTrace.Load(o.Clients.AvailabilityTrace) : AvailabilityTrace.Empty,
         };
+    }
+
+    /// <summary>
+    /// A personal pattern that matches no parameter would silently personalize nothing (a typo, a name of another
+    /// model): an error naming the key and the names it could match.
+    /// </summary>
+    public static void ValidatePersonalPatterns(SimulationOptions o, SplitPlan plan)
+    {
+        if (o.Federation.Personal.Count == 0 && o.Federation.ServerPersonal.Count == 0) return;
+        using var g = new Generator(0); // throw-away models: the run's random streams are untouched
+        using var scope = DisposeScope.Open();
+        using var server = new ServerModel(plan, Protocol.FeatureCodec.DensityOf(o.Split.Features.Downlink), o.Split.Features.GainInit, g);
+        using var client = new ClientModel(plan, Protocol.FeatureCodec.DensityOf(o.Split.Features.Uplink), o.Split.Features.GainInit, g);
+        foreach (var (key, patterns, names) in new[]
+        {
+            ("personal", o.Federation.Personal, client.named_parameters().Select(p => p.name).ToList()),
+            ("server-personal", o.Federation.ServerPersonal, server.named_parameters().Select(p => p.name).ToList()),
+        })
+            foreach (var pattern in patterns)
+                if (!names.Any(n => ActorPattern.Glob(pattern, n)))
+                {
+                    var prefixes = names.Select(n => n.Split('.')[0] + ".*").Distinct(StringComparer.Ordinal);
+                    throw new ArgumentException($"cofusfl.federation.{key}: \"{pattern}\" matches no {(key == "personal" ? "client-side" : "split-server")} " +
+                        $"parameter of {plan.ModelName} with this split (its parameters: {string.Join(", ", prefixes)}; * and ? are globs)");
+                }
+        // The split-2 tables of `entropy` features are frozen from the shared model once per round for every client:
+        // a per-client split-2 density would be coded with tables it never learned.
+        if (o.Split.Features.Downlink == "entropy" && server.named_parameters().Any(p => p.name.StartsWith("feature2.", StringComparison.Ordinal)
+                && o.Federation.ServerPersonal.Any(pt => ActorPattern.Glob(pt, p.name))))
+            throw new ArgumentException("cofusfl.federation.server-personal matches feature2.* (the split-2 feature entropy model), but " +
+                "cofusfl.split.features.downlink = entropy codes every client's split-2 features with tables frozen from the shared model; " +
+                "use downlink = adaptive (or float32, int8), or leave feature2.* shared");
     }
 
     private static uint Resume(SimulationContext ctx, string runDir)
@@ -189,25 +227,15 @@ public static class SimulationRunner
         var round = meta.GetValueOrDefault("round") ?? throw new InvalidDataException($"{path}: no round in its metadata");
         // The server's optimizer state of the same round (absent in checkpoints of older versions: Adam then restarts).
         var optimizerPath = Path.Combine(runDir, "checkpoints", "latest.optimizer.safetensors");
-        if (File.Exists(optimizerPath))
+        if (File.Exists(optimizerPath)) ctx.ServerOptimizerCheckpoint = LoadCheckpointSet(optimizerPath, round);
+        // FedLC: every client's server-side parameters of the same round; without them the run could not go on as one.
+        var personalPath = Path.Combine(runDir, "checkpoints", RunRecorder.ServerPersonalCheckpointFile);
+        if (ctx.Options.Federation.ServerPersonal.Count > 0)
         {
-            var optimizerMeta = new Dictionary<string, string>();
-            Dictionary<string, Tensor> state;
-            try { state = Safetensors.Load(optimizerPath, optimizerMeta); }
-            catch (FormatException e) { throw new InvalidDataException($"--resume: {e.Message}", e); }
-            try
-            {
-                if (optimizerMeta.GetValueOrDefault("round") != round)
-                    throw new InvalidDataException($"--resume: {optimizerPath} is of round {optimizerMeta.GetValueOrDefault("round") ?? "?"}, the weights of round {round}");
-                var set = new ParameterSet();
-                using var scope = DisposeScope.Open();
-                foreach (var (name, t) in state) set.Set(name, t.shape, t.@float().data<float>());
-                ctx.ServerOptimizerCheckpoint = set;
-            }
-            finally
-            {
-                foreach (var t in state.Values) t.Dispose();
-            }
+            if (!File.Exists(personalPath))
+                throw new FileNotFoundException($"--resume: cofusfl.federation.server-personal is set but {personalPath} (the per-client server parameters) is missing; " +
+                    "was the run started without server-personal?");
+            ctx.ServerPersonalCheckpoint = LoadCheckpointSet(personalPath, round);
         }
         return uint.Parse(round, System.Globalization.CultureInfo.InvariantCulture) + 1;
     }
@@ -253,6 +281,28 @@ public static class SimulationRunner
                 $"split {o.Split.Head}/{o.Split.Tail}): {string.Join("; ", problems.Take(4))}{(problems.Count > 4 ? $"; and {problems.Count - 4} more" : "")}");
     }
 
+    /// <summary>A checkpoint file that goes with the weights of <paramref name="round"/> (an error if it is of another round).</summary>
+    private static ParameterSet LoadCheckpointSet(string path, string round)
+    {
+        var meta = new Dictionary<string, string>();
+        Dictionary<string, Tensor> tensors;
+        try { tensors = Safetensors.Load(path, meta); }
+        catch (FormatException e) { throw new InvalidDataException($"--resume: {e.Message}", e); }
+        try
+        {
+            if (meta.GetValueOrDefault("round") != round)
+                throw new InvalidDataException($"--resume: {path} is of round {meta.GetValueOrDefault("round") ?? "?"}, the weights of round {round}");
+            var set = new ParameterSet();
+            using var scope = DisposeScope.Open();
+            foreach (var (name, t) in tensors) set.Set(name, t.shape, t.@float().data<float>());
+            return set;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
     /// <summary>The actor system of a run: clock, seed, links of every client and the server, faults, event log (null <paramref name="runDir"/>: none).</summary>
     public static ActorSystemOptions SystemOptions(SimulationOptions o, IReadOnlyList<ClientSpec> clients, string? runDir)
     {
@@ -289,6 +339,7 @@ public static class SimulationRunner
         Need(o.Torch.Threads >= 0, $"cofusfl.torch.threads = {o.Torch.Threads}: 0 (one per processor) or more");
         Need(o.Data.Partition.SamplesPerClient >= 0, $"cofusfl.data.partition.samples-per-client = {o.Data.Partition.SamplesPerClient}: 0 (an equal share) or more");
         Need(o.Evaluation.Every >= 0, $"cofusfl.evaluation.every = {o.Evaluation.Every}: 0 (only at the end) or more");
+        Need(o.Evaluation.HoldOutEvery >= 2, $"cofusfl.evaluation.hold-out-every = {o.Evaluation.HoldOutEvery}: 2 or more");
         Need(o.Evaluation.Limit >= 0, $"cofusfl.evaluation.limit = {o.Evaluation.Limit}: 0 (all images) or more");
         Need(o.Data.Crop >= 64 && o.Data.Crop % 64 == 0, $"cofusfl.data.crop = {o.Data.Crop}: a multiple of 64 (the hyperprior's down-sampling)");
         Need(o.Data.BatchSize >= 1, $"cofusfl.data.batch-size = {o.Data.BatchSize}: at least 1");

@@ -96,8 +96,12 @@ public sealed class ServerModel : IDisposable
             foreach (var (n, p) in Feature2.named_parameters("feature2.")) yield return (n, p);
     }
 
-    public IEnumerable<Tensor> main_parameters() => named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
-    public IEnumerable<Tensor> aux_parameters() => named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
+    /// <summary>The parameters of the rate–distortion loss (all but the entropy bottlenecks' quantiles), those named by <paramref name="include"/> if given.</summary>
+    public IEnumerable<Tensor> main_parameters(Func<string, bool>? include = null) =>
+        named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal) && (include is null || include(p.name))).Select(p => p.parameter);
+    /// <summary>The quantiles of the entropy bottlenecks (the auxiliary loss's), those named by <paramref name="include"/> if given.</summary>
+    public IEnumerable<Tensor> aux_parameters(Func<string, bool>? include = null) =>
+        named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal) && (include is null || include(p.name))).Select(p => p.parameter);
 
     public Tensor aux_loss()
     {

@@ -21,6 +21,7 @@ public class ShippedConfigSpecs
     {
         var o = SimulationConfig.Bind(CliConfig.Load(Path.Combine(Repo.Root, file), []));
         SimulationRunner.Validate(o);
+        SimulationRunner.ValidatePersonalPatterns(o, new Split.SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate());
         o.CodecTraining.DistillWeight.Should().BeInRange(0, 1);
         o.CodecTraining.ClassifyWeight.Should().BeGreaterThanOrEqualTo(0);
     }
