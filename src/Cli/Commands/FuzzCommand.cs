@@ -12,7 +12,7 @@ public static class FuzzCommand
 {
     public static Command Create()
     {
-        var target = new Option<string>("--target") { Description = "hocon | png | jpeg | cfu | safetensors | all.", DefaultValueFactory = _ => "all" };
+        var target = new Option<string>("--target") { Description = "hocon | png | png-crc-fixed | jpeg | cfu | safetensors | all.", DefaultValueFactory = _ => "all" };
         var cases = new Option<int>("--cases") { Description = "Mutated inputs per target.", DefaultValueFactory = _ => 2000 };
         var seed = new Option<int>("--seed") { Description = "Seed of the mutations (same seed, same cases).", DefaultValueFactory = _ => 1 };
         var jpeg = new Option<string[]>("--jpeg") { Description = "JPEG files to mutate (default: the first two of <data root>/bsds500/train).", AllowMultipleArgumentsPerToken = true };

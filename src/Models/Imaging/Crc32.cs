@@ -1,7 +1,7 @@
 namespace CoFUsfl.Models.Imaging;
 
 /// <summary>CRC-32 (ISO-HDLC / zlib / PNG polynomial 0xEDB88320), as used by PNG chunks and our binary formats.</summary>
-internal static class Crc32
+public static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 

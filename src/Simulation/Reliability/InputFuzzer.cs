@@ -146,6 +146,8 @@ public static class InputFuzzer
                 b => Config.ParseString(Encoding.UTF8.GetString(b), "fuzz.conf").Resolve(new ResolveOptions { UseEnvironment = false }),
                 e => e is HoconException),
             new("png", PngSeeds(), b => PngDecoder.Decode(b, "fuzz.png", 1L << 20), e => e is ImageFormatException),
+            // The same with every chunk's CRC made right again, so mutations reach the header, zlib and filter code.
+            new("png-crc-fixed", PngSeeds(), b => PngDecoder.Decode(FixPngCrcs(b), "fuzz.png", 1L << 20), e => e is ImageFormatException),
         };
         if (jpegSeeds.Count > 0)
             targets.Add(new("jpeg", jpegSeeds, b => JpegDecoder.Decode(b, "fuzz.jpg", 1L << 22), e => e is ImageFormatException));
@@ -155,6 +157,22 @@ public static class InputFuzzer
             foreach (var t in Safetensors.Deserialize(b).Values) t.Dispose();
         }, e => e is FormatException));
         return targets;
+    }
+
+    /// <summary>Recomputes the CRC of every whole chunk (length, type, data, CRC) after the signature.</summary>
+    public static byte[] FixPngCrcs(byte[] png)
+    {
+        var b = (byte[])png.Clone();
+        var pos = 8;
+        while (pos + 12 <= b.Length)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos));
+            if (length > (uint)(b.Length - pos - 12)) break;
+            var crc = Crc32.Compute(b.AsSpan(pos + 4, 4 + (int)length));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(pos + 8 + (int)length), crc);
+            pos += 12 + (int)length;
+        }
+        return b;
     }
 
     private static Image Pattern(int w, int h, int channels, int seed)
