@@ -160,6 +160,27 @@ public class ReliabilitySpecs
     }
 
     [Fact]
+    public void A_client_that_crash_stops_is_accounted_for_by_death_watch_in_its_round_and_the_next()
+    {
+        // A stopped client says nothing: the aggregator's death watch marks it failed, in this round and whenever
+        // it is sampled again, and neither round waits for its deadline.
+        var o = Small(rounds: 2, steps: 2, clients: 3) with
+        {
+            Federation = Federation(3),
+            Faults = new FaultPlan { Seed = 1, Crashes = [new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.1), Mode = CrashMode.Stop }] },
+        };
+        var r = Run(o);
+        foreach (var round in r.Rounds)
+        {
+            round["clients_completed"]!.GetValue<int>().Should().Be(2, round.ToJsonString());
+            round["dropped_reasons"]!.ToJsonString().Should().Be("{\"failed\":1}");
+            round["round_simulated_s"]!.GetValue<double>().Should().BeLessThan(60);
+        }
+        r.Summary["faults"]!["crash_stop"]!.GetValue<long>().Should().Be(1);
+        r.Summary["lost_updates"]!.GetValue<long>().Should().Be(0);
+    }
+
+    [Fact]
     public void After_a_split_server_restart_a_client_whose_step_the_server_lost_redoes_it_and_the_round_completes()
     {
         // At 0.2 s a client waits for transfer [4]: the restarted server has no saved step for its resent [3].

@@ -51,6 +51,17 @@ public sealed class AggregatorActor : ReceiveActor
             CloseIfAllAccounted();
         });
         Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
+        // A client that stopped (crash-stop) can neither deliver nor say it gave up: death watch accounts for it.
+        Receive<Terminated>(t =>
+        {
+            var client = ctx.ClientRefs.FirstOrDefault(kv => kv.Value.Equals(t.Actor)).Key;
+            if (client is null || plan is null || closed || !plan.Clients.Contains(client) || updates.ContainsKey(client)) return;
+            abandoned.Add(client);
+            journal.Failed.Add(client);
+            // The split server may be serving it (SFLv2 serves one client at a time): tell it, as the client would have.
+            ctx.Server.Tell(new RoundAbandoned { Round = plan.Round, Client = client, Reason = $"{ClientActor.RoundAbandonedFailed}stopped (death watch)" }, Self);
+            CloseIfAllAccounted();
+        });
         Receive<StateRequest>(r =>
         {
             var s = new ModelState { Round = r.Round };
@@ -86,8 +97,20 @@ public sealed class AggregatorActor : ReceiveActor
 
     private void OnRoundPlan(RoundPlan p) => OnRoundPlan(p, restarted: false);
 
+    /// <summary>Watches the round's clients in this process (remote ones need cluster membership: not watched here).</summary>
+    private void WatchClients(RoundPlan p)
+    {
+        foreach (var c in p.Clients)
+            if (ctx.ClientRefs.TryGetValue(c, out var r))
+            {
+                try { Context.Watch(r); }
+                catch (NotSupportedException) { return; }
+            }
+    }
+
     private void OnRoundPlan(RoundPlan p, bool restarted)
     {
+        if (restarted || plan is null || p.Round > plan.Round) WatchClients(p);
         if (plan is not null && p.Round == plan.Round)
         {
             // The coordinator repeats a plan every retry-timeout: one arriving sooner after the last one acted on is a
