@@ -170,6 +170,23 @@ public sealed record FederationOptions
     public int MaxRetries { get; init; } = 3;
     /// <summary>How long a sender waits for the reply to a transfer before retransmitting.</summary>
     public TimeSpan RetryTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How the round's updates become the next global model (fedavg | fedadam).</summary>
+    public StrategyOptions Strategy { get; init; } = new();
+}
+
+public sealed record StrategyOptions
+{
+    public string Name { get; init; } = "fedavg";
+    public FedAdamOptions FedAdam { get; init; } = new();
+}
+
+/// <summary>Server-side Adam of FedAdam: η, β1, β2 and the adaptivity τ (Reddi et al., 2021).</summary>
+public sealed record FedAdamOptions
+{
+    public double Lr { get; init; } = 1e-2;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.99;
+    public double Tau { get; init; } = 1e-3;
 }
 
 public sealed record ClientPopulationOptions

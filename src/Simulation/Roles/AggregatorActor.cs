@@ -8,7 +8,8 @@ using CoFUsfl.Torch;
 namespace CoFUsfl.Simulation.Roles;
 
 /// <summary>
-/// Holds the global head/tail between rounds, sends it to the sampled clients, and runs FedAvg over the first K
+/// Holds the global head/tail between rounds, sends it to the sampled clients, and aggregates (the configured
+/// <see cref="IFederatedStrategy"/>, FedAvg by default) the first K
 /// complete client updates (weighted by samples, in client order, each client counted at most once).
 /// </summary>
 public sealed class AggregatorActor : ReceiveActor
@@ -225,7 +226,8 @@ public sealed class AggregatorActor : ReceiveActor
         Interlocked.Add(ref ctx.Updates.Counted, kept.Count);
         if (kept.Count > 0)
         {
-            var avg = ParameterSet.FedAvg(kept.Select(c => (c, updates[c].Set, updates[c].Samples)).ToList());
+            journal.Strategy ??= FederatedStrategy.Create(ctx.Options.Federation.Strategy);
+            var avg = journal.Strategy.AggregateFit(plan!.Round, globalModel, kept.Select(c => new WeightedUpdate(c, updates[c].Set, updates[c].Samples)).ToList());
             foreach (var n in avg.Names) globalModel.Set(n, avg[n].Shape, avg[n].Values);
         }
         ctx.AggregatorCheckpoint = globalModel;
@@ -268,4 +270,6 @@ public sealed class AggregatorJournal
     public readonly HashSet<(uint, string)> Counted = [], Late = [], Rejected = [];
     /// <summary>The attempt of each (round, client) update last acknowledged.</summary>
     public readonly Dictionary<(uint, string), uint> Acked = [];
+    /// <summary>The federated strategy with its state (FedAdam's moments): kept across aggregator restarts.</summary>
+    public IFederatedStrategy? Strategy;
 }

@@ -441,11 +441,11 @@ public sealed class SplitServerActor : ReceiveActor
         endedRound = e.Round;
         if (sflv1)
         {
-            var updates = new List<(string, ParameterSet, long)>();
+            var updates = new List<WeightedUpdate>();
             for (var i = 0; i < e.Clients.Count; i++)
                 if (copies.TryGetValue(e.Clients[i], out var b))
-                    updates.Add((e.Clients[i], ParameterSet.FromModule(b.Model.named_parameters(), Shared), (long)e.Samples[i]));
-            if (updates.Count > 0) ParameterSet.FedAvg(updates).CopyInto(global.named_parameters());
+                    updates.Add(new WeightedUpdate(e.Clients[i], ParameterSet.FromModule(b.Model.named_parameters(), Shared), (long)e.Samples[i]));
+            if (updates.Count > 0) FederatedStrategy.Create(ctx.Options.Federation.Strategy).AggregateBodies(e.Round, updates).CopyInto(global.named_parameters());
         }
         EndRound();
         ctx.ServerCheckpoint = ParameterSet.FromModule(global.named_parameters());

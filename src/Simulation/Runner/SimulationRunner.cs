@@ -203,6 +203,9 @@ public static class SimulationRunner
     {
         var path = Path.Combine(runDir, "checkpoints", "latest.safetensors");
         if (!File.Exists(path)) throw new FileNotFoundException($"--resume: no checkpoint at {path}");
+        if (ctx.Options.Federation.Strategy.Name == "fedadam")
+            throw new ArgumentException("--resume: cofusfl.federation.strategy.name = \"fedadam\": its server moments are not checkpointed, so a resumed run " +
+                "would not continue as one run; run it again from round 1 (or resume with fedavg in a new configuration and say so)");
         var meta = new Dictionary<string, string>();
         Dictionary<string, Tensor> tensors;
         try { tensors = Safetensors.Load(path, meta); }
@@ -365,6 +368,7 @@ public static class SimulationRunner
                 $"cofusfl.training.{key}: 0 ≤ beta1, beta2 < 1 and weight-decay ≥ 0 (got betas {opt.Beta1}, {opt.Beta2}, weight-decay {opt.WeightDecay})");
         }
         Need(PositiveFinite(o.Training.AuxLr), $"cofusfl.training.aux-lr = {o.Training.AuxLr}: a finite number > 0");
+        Strategies.FederatedStrategy.Validate(o.Federation.Strategy);
         var ls = o.Training.LrSchedule;
         Need(double.IsFinite(ls.Gamma) && ls.Gamma > 0 && ls.Gamma <= 1, $"cofusfl.training.lr-schedule.gamma = {ls.Gamma}: a finite number in (0, 1]");
         for (var i = 0; i < ls.Milestones.Count; i++)
