@@ -99,11 +99,11 @@ public sealed class RunRecorder : IRoundObserver
             {
                 ["mse"] = Num(Mean(s => s.Mse)),
                 ["psnr"] = Num(Mean(s => s.Psnr)),
-                ["distortion_term"] = Num(Mean(s => s.Mse) * o.Loss.Lambda * 255 * 255),
+                ["distortion_term"] = Num(Models.Losses.RateDistortion.DistortionTerm(Mean(s => s.Mse), o.Loss.Lambda)),
                 ["bpp_image_est"] = r.Server.BppImage,
                 ["bpp_features1_est"] = Num(Mean(s => s.BppFeatures1)),
                 ["bpp_features2_est"] = r.Server.BppFeatures2,
-                ["loss"] = Num(Mean(s => s.Mse) * o.Loss.Lambda * 255 * 255 + r.Server.BppImage + o.Loss.Beta * (Mean(s => s.BppFeatures1) + r.Server.BppFeatures2)),
+                ["loss"] = Num(Models.Losses.RateDistortion.Loss(Mean(s => s.Mse), o.Loss.Lambda, r.Server.BppImage, o.Loss.Beta, Mean(s => s.BppFeatures1) + r.Server.BppFeatures2)),
                 ["aux_loss"] = r.Server.AuxLoss,
             },
         };

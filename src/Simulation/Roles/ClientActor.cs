@@ -265,7 +265,7 @@ public sealed class ClientActor : ReceiveActor
         var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).to(ctx.Device).requires_grad_();
         var xHat = st.Model.g_s.forward(f2);
         var mse = F.mse_loss(xHat, st.X!);
-        var distortion = mse * (o.Loss.Lambda * 255 * 255);
+        var distortion = Models.Losses.RateDistortion.DistortionTerm(mse, o.Loss.Lambda);
         distortion.backward();
         var g2 = f2.grad ?? throw new InvalidOperationException("no gradient reached the split-2 features");
         var mseValue = mse.item();
@@ -334,7 +334,7 @@ public sealed class ClientActor : ReceiveActor
             Stats = new StepStats
             {
                 Steps = st.Steps, Loss = st.SumLoss / st.Steps, Mse = st.SumMse / st.Steps, BppFeatures1 = st.SumBpp1 / st.Steps,
-                Psnr = 10 * Math.Log10(1 / Math.Max(st.SumMse / st.Steps, 1e-12)), ComputeSeconds = Context.ChargedTotal.TotalSeconds,
+                Psnr = Models.Metrics.Psnr.FromMse(Math.Max(st.SumMse / st.Steps, 1e-12), max: 1), ComputeSeconds = Context.ChargedTotal.TotalSeconds,
                 Features1 = st.HasCoded1 ? CodingTotalsOf.From(st.Coded1, st.Steps) : null,
                 Gradient2 = st.HasCoded3 ? CodingTotalsOf.From(st.Coded3, st.Steps) : null,
             },

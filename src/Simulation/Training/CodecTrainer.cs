@@ -125,7 +125,7 @@ public static class CodecTrainer
                 teacherMse = F.mse_loss(r.XHat, target);
                 distortion = mse * (1 - alpha) + teacherMse * alpha;
             }
-            var loss = distortion * (o.Loss.Lambda * 255 * 255) + bits / pixels;
+            var loss = Models.Losses.RateDistortion.DistortionTerm(distortion, o.Loss.Lambda) + bits / pixels;
             Tensor? ce = null, correct = null;
             if (head is not null)
             {
@@ -146,7 +146,7 @@ public static class CodecTrainer
             if (log is not null && (step % t.LogEvery == 0 || step == 1 || step == t.Steps))
             {
                 var m = mse.item();
-                log(new StepLog(step, loss.item(), m, 10 * Math.Log10(1 / Math.Max(m, 1e-12)), bits.item() / pixels, auxLoss.item(),
+                log(new StepLog(step, loss.item(), m, Models.Metrics.Psnr.FromMse(Math.Max(m, 1e-12), max: 1), bits.item() / pixels, auxLoss.item(),
                     Stopwatch.GetElapsedTime(t0).TotalMilliseconds, teacherMse?.item(), ce?.item(), correct?.item()));
             }
             if ((t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) || step == t.Steps) Save(model, Path.Combine(t.Out, "codec.safetensors"), step);
