@@ -139,6 +139,7 @@ public sealed class RunRecorder : IRoundObserver
         if (evalDue && evaluator is not null)
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
+            var evalStart = System.Diagnostics.Stopwatch.GetTimestamp();
             using var model = AssembleCodec(r.ServerParameters, r.ClientParameters);
             var images = new List<(ImageResult, Models.Imaging.Image)>();
             try { lastEval = evaluator.Evaluate(model, o.Evaluation.Limit, (res, img) => images.Add((res, img)), TensorBoardImages); }
@@ -146,13 +147,20 @@ public sealed class RunRecorder : IRoundObserver
             line["eval"] = lastEval.ToJson(includeImages: false);
             foreach (var (res, img) in images)
                 tensorboard?.Image(r.Round, $"eval/{Path.GetFileNameWithoutExtension(res.Name)}", img.Width, img.Height, Models.Imaging.PngEncoder.Encode(img));
+            ctx.Profile.Add(ProfilePart.Evaluation, evalStart);
         }
         var ckptDue = CheckpointDue(o, r.Round);
-        if (ckptDue) SaveCheckpoint(r);
+        var ioStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (ckptDue)
+        {
+            SaveCheckpoint(r);
+            ctx.Profile.Lap(ProfilePart.Checkpoints, ref ioStart);
+        }
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         rounds.Add(line);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
         tensorboard?.Scalars(r.Round, TensorBoardScalars(line));
+        ctx.Profile.Add(ProfilePart.MetricsIo, ioStart);
         var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
         progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]?.GetValue<double>():F2}, train PSNR {line["train"]!["psnr"]?.GetValue<double>():F2} dB{evalText}, {total / 1e6:F2} MB sent ({r.Result.Completed.Count} clients completed, {r.Result.Dropped.Count} dropped)");
         hooks.RoundCompleted?.Invoke(r.Round, line);
@@ -365,6 +373,9 @@ public sealed class RunRecorder : IRoundObserver
     /// <summary>summary.json: final evaluation, totals by kind, rounds, lost updates (over every session of a resumed run).</summary>
     public JsonObject WriteSummary(ActorSystem system, string runName)
     {
+        var plotsStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        Plots.Write(dir, rounds);
+        ctx.Profile.Add(ProfilePart.MetricsIo, plotsStart);
         var totals = new JsonObject();
         // Earlier sessions' bytes from their per-round records (present even when a session died before its summary).
         foreach (var round in rounds.Where(x => x["round"]!.GetValue<uint>() < FirstRound))
@@ -391,6 +402,7 @@ public sealed class RunRecorder : IRoundObserver
         // Injected crashes are actor faults, not traffic: counted by the system by kind (crash-stop, crash-restart).
         foreach (var kind in new[] { "crash-stop", "crash-restart" })
             if (system.Traffic.FaultCount(kind) is var n and not 0) faults[kind.Replace('-', '_')] = (faults[kind.Replace('-', '_')]?.GetValue<long>() ?? 0) + n;
+        var wallSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         var summary = new JsonObject
         {
             ["name"] = runName,
@@ -417,7 +429,7 @@ public sealed class RunRecorder : IRoundObserver
             ["lost_updates"] = Earlier("lost_updates") + ctx.Updates.Lost,
             ["faults"] = faults,
             ["simulated_time_s"] = earlierSimulatedSeconds + (last?.SimulatedTime.TotalSeconds ?? 0),
-            ["wall_time_s"] = earlierWallSeconds + System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
+            ["wall_time_s"] = earlierWallSeconds + wallSeconds,
             ["sessions"] = (earlier?["sessions"]?.GetValue<int>() ?? (earlier is null ? 0 : 1)) + 1,
             ["final_model_hash"] = last is null ? null : Hash(last),
             ["peak_rss_mb"] = PeakRssMb(),
@@ -440,8 +452,9 @@ public sealed class RunRecorder : IRoundObserver
             summary["time_to_target_psnr_s"] = hit?["simulated_time_s"]?.GetValue<double>();
             summary["bytes_to_target_psnr"] = hit?["bytes_transfers_cumulative"]?.GetValue<long>();
         }
+        // This session's wall time by kind of work (a resumed run's earlier sessions are not in it).
+        summary["profile"] = ctx.Profile.ToJson(wallSeconds);
         File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Plots.Write(dir, rounds);
         return summary;
     }
 

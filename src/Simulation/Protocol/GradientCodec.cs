@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CoFUsfl.Torch;
 using CoFUsfl.Models.Coding;
+using CoFUsfl.Simulation.Metrics;
 using Google.Protobuf;
 
 namespace CoFUsfl.Simulation.Protocol;
@@ -15,7 +17,24 @@ namespace CoFUsfl.Simulation.Protocol;
 public abstract class GradientCodec
 {
     public abstract TensorCodec Kind { get; }
-    public abstract EncodedTensor Encode(Tensor gradient);
+
+    /// <summary>Encodes a gradient, adding the wall time to <see cref="Profile"/>.</summary>
+    public EncodedTensor Encode(Tensor gradient)
+    {
+        var t = Stopwatch.GetTimestamp();
+        var e = EncodeCore(gradient, ref t);
+        Profile?.Lap(ProfilePart.GradientEncode, ref t);
+        return e;
+    }
+
+    /// <summary>
+    /// The codec's encoding; a codec that quantizes on the host laps <see cref="ProfilePart.GradientQuantize"/> on
+    /// <paramref name="since"/>, the rest counts as <see cref="ProfilePart.GradientEncode"/>.
+    /// </summary>
+    protected abstract EncodedTensor EncodeCore(Tensor gradient, ref long since);
+
+    /// <summary>Where <see cref="Encode"/> adds its wall time; null: not profiled.</summary>
+    public WallProfile? Profile { get; set; }
 
     /// <summary>What the entropy coder wrote for the last <see cref="Encode"/> (null for codecs without one).</summary>
     public CodingStats? LastStats { get; protected set; }
@@ -109,13 +128,13 @@ public abstract class GradientCodec
 public sealed class Float32Gradient : GradientCodec
 {
     public override TensorCodec Kind => TensorCodec.Float32;
-    public override EncodedTensor Encode(Tensor g) => Make(Kind, g, TensorWire.FloatBytes(g));
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since) => Make(Kind, g, TensorWire.FloatBytes(g));
 }
 
 public sealed class Float16Gradient : GradientCodec
 {
     public override TensorCodec Kind => TensorCodec.Float16;
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         using var h = g.detach().to(ScalarType.Float16, Device.CPU).contiguous();
         return Make(Kind, g, ByteString.CopyFrom(MemoryMarshal.AsBytes(h.AsSpan<Half>())));
@@ -126,7 +145,7 @@ public sealed class Float16Gradient : GradientCodec
 public sealed class Int8Gradient(Random rng) : GradientCodec
 {
     public override TensorCodec Kind => TensorCodec.Int8;
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         var v = g.detach().cpu().contiguous().data<float>();
         var max = 0f;
@@ -152,7 +171,7 @@ public sealed class TopKGradient(double ratio) : GradientCodec
     public double Ratio { get; } = ratio is > 0 and <= 1 ? ratio : throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "top-k ratio must be in (0, 1]");
     public override TensorCodec Kind => TensorCodec.Topk;
 
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         var v = g.detach().cpu().contiguous().data<float>();
         var k = Math.Max(1, (int)Math.Ceiling(Ratio * v.Length));
@@ -183,7 +202,7 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
     public double Step { get; } = step > 0 && double.IsFinite(step) ? step : throw new ArgumentOutOfRangeException(nameof(step), step, "the gradient quantization step must be finite and positive");
     public override TensorCodec Kind => TensorCodec.Adaptive;
 
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         var shape = g.shape;
         if (shape.Length < 2) throw new ArgumentException($"entropy gradient codec: a gradient of shape [{string.Join(", ", shape)}] has no channel dimension");
@@ -208,6 +227,7 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
             var r = Math.Floor(v[i] / (double)d + rng.NextDouble());
             q[i] = (int)Math.Clamp(r, -(1 << 26), 1 << 26);
         }
+        Profile?.Lap(ProfilePart.GradientQuantize, ref since);
         var code = AdaptiveCoder.Encode(q, batch, c);
         LastStats = code.Stats;
         var e = Make(Kind, g, ByteString.Empty);
