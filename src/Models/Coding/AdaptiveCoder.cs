@@ -105,11 +105,11 @@ public static class AdaptiveCoder
             }
         }
         var table = new CdfTable(cdfs, lengths, offsets);
-        var indexes = ChannelIndexes(batch, channels, s);
+        // Every batch element has the same channel layout, so one element's indexes serve them all.
+        var indexes = ChannelIndexes(channels, s);
         var strings = new byte[batch][];
         var per = channels * s;
-        for (var b = 0; b < batch; b++)
-            strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table);
+        ParallelStrings.ForEachElement(batch, per, b => strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes, table));
         var tables = header.ToArray();
         var bytes = tables.LongLength + strings.Sum(x => (long)x.Length);
         // The estimate also counts what every rANS string must write beyond its symbols: the 64-bit final state.
@@ -124,16 +124,16 @@ public static class AdaptiveCoder
         if (batch == 0) throw new InvalidDataException("adaptive code: no rANS strings");
         var per = (long)channels * perChannel;
         if (per * batch > Array.MaxLength) throw new InvalidDataException($"adaptive code: {batch}×{per} symbols is too many");
-        var indexes = ChannelIndexes(1, channels, perChannel);
+        var indexes = ChannelIndexes(channels, perChannel);
         var result = new int[batch * per];
-        for (var b = 0; b < batch; b++)
+        ParallelStrings.ForEachElement(batch, per, b =>
         {
             try { RansDecoder.DecodeWithIndexes(strings[b].Span, indexes, table, result.AsSpan((int)(b * per), (int)per)); }
             catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException)
             {
                 throw new InvalidDataException($"adaptive code: string {b}: {e.Message}", e);
             }
-        }
+        });
         return result;
     }
 
@@ -170,18 +170,18 @@ public static class AdaptiveCoder
         return new CdfTable(cdfs, lengths, offsets);
     }
 
-    /// <summary>Channel of every element of one [B, C, S] batch.</summary>
-    private static int[] ChannelIndexes(int batch, int channels, int s)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Channels, int PerChannel), int[]> indexCache = new();
+
+    /// <summary>Channel of every symbol of one [C, S] batch element; read-only and kept per layout (a run has a few).</summary>
+    private static int[] ChannelIndexes(int channels, int s)
     {
-        var idx = new int[(long)batch * channels * s];
-        var k = 0;
-        for (var b = 0; b < batch; b++)
-            for (var c = 0; c < channels; c++)
-            {
-                idx.AsSpan(k, s).Fill(c);
-                k += s;
-            }
-        return idx;
+        if (indexCache.Count > 16) indexCache.Clear(); // many layouts (tests, odd shapes): start over rather than grow
+        return indexCache.GetOrAdd((channels, s), static k =>
+        {
+            var idx = new int[(long)k.Channels * k.PerChannel];
+            for (var c = 0; c < k.Channels; c++) idx.AsSpan(c * k.PerChannel, k.PerChannel).Fill(c);
+            return idx;
+        });
     }
 
     private static long Median(Dictionary<int, long> counts, long n)

@@ -215,8 +215,9 @@ public sealed class AdaptiveFeatures(FeatureEntropyModel model) : FeatureCodec
         var code = AdaptiveCoder.Encode(symbols, (int)shape[0], (int)c);
         var e = Make(Kind, f);
         e.Gain.AddRange(gain.detach().cpu().reshape(c).data<float>());
-        e.Tables = ByteString.CopyFrom(code.Tables);
-        foreach (var s in code.Strings) e.Strings.Add(ByteString.CopyFrom(s));
+        // The coder's arrays are fresh and never written again: wrapped, not copied.
+        e.Tables = UnsafeByteOperations.UnsafeWrap(code.Tables);
+        foreach (var s in code.Strings) e.Strings.Add(UnsafeByteOperations.UnsafeWrap(s));
         Lap(ProfilePart.FeatureEncode, ref lap);
         return new EncodedFeatures(fHat, bits, e, code.Stats);
     }

@@ -95,8 +95,12 @@ public abstract class GradientCodec
                     throw new InvalidDataException($"{what}: {ex.Message}", ex);
                 }
                 var per = (int)(n / (shape[0] * c));
+                var steps = e.Step.ToArray();
                 var v = new float[n];
-                for (long i = 0; i < n; i++) v[i] = q[i] * e.Step[(int)(i / per % c)];
+                var k = 0;
+                for (var b = 0; b < shape[0]; b++)
+                    foreach (var d in steps)
+                        for (var end = k + per; k < end; k++) v[k] = q[k] * d;
                 return torch.from_array(v, shape);
             }
             default:
@@ -221,19 +225,23 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
             if (!float.IsFinite(steps[ch]) || steps[ch] <= 0) steps[ch] = float.Epsilon;
         }
         var q = new int[v.Length];
-        for (var i = 0; i < v.Length; i++)
-        {
-            var d = steps[i / per % c];
-            var r = Math.Floor(v[i] / (double)d + rng.NextDouble());
-            q[i] = (int)Math.Clamp(r, -(1 << 26), 1 << 26);
-        }
+        // Element i belongs to channel i / per % c; the draws stay in element order (one per element, as always).
+        var i = 0;
+        for (var b = 0; b < batch; b++)
+            foreach (var step in steps)
+            {
+                var d = (double)step;
+                for (var end = i + per; i < end; i++)
+                    q[i] = (int)Math.Clamp(Math.Floor(v[i] / d + rng.NextDouble()), -(1 << 26), 1 << 26);
+            }
         Profile?.Lap(ProfilePart.GradientQuantize, ref since);
         var code = AdaptiveCoder.Encode(q, batch, c);
         LastStats = code.Stats;
         var e = Make(Kind, g, ByteString.Empty);
         e.Step.AddRange(steps);
-        e.Tables = ByteString.CopyFrom(code.Tables);
-        foreach (var s in code.Strings) e.Strings.Add(ByteString.CopyFrom(s));
+        // The coder's arrays are fresh and never written again: wrapped, not copied.
+        e.Tables = UnsafeByteOperations.UnsafeWrap(code.Tables);
+        foreach (var s in code.Strings) e.Strings.Add(UnsafeByteOperations.UnsafeWrap(s));
         return e;
     }
 }
