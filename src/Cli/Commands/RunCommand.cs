@@ -171,5 +171,8 @@ public static class RunCommand
         Console.WriteLine("wall time by part (this session):");
         foreach (var (name, seconds) in parts.OrderByDescending(x => x.Seconds))
             Console.WriteLine(FormattableString.Invariant($"  {name,-20} {seconds,9:F2} s  {100 * seconds / wall,5:F1} %"));
+        if (summary["gc"] is JsonObject gc)
+            Console.WriteLine(FormattableString.Invariant(
+                $"garbage collections: {gc["gen0"]} gen0, {gc["gen1"]} gen1, {gc["gen2"]} gen2, {gc["pause_s"]!.GetValue<double>():F2} s paused (within the parts), {gc["allocated_mb"]!.GetValue<double>():F0} MB allocated"));
     }
 }

@@ -51,14 +51,21 @@ public abstract class EntropyModel : Module
     /// <summary>Integer symbols round(x − means), as the coder takes them.</summary>
     public static int[] symbols(Tensor x, Tensor? means = null)
     {
+        var result = new int[x.numel()];
+        symbols(x, result, means);
+        return result;
+    }
+
+    /// <summary>Integer symbols round(x − means) into <paramref name="destination"/> (exactly x's element count; a pooled buffer may be passed).</summary>
+    public static void symbols(Tensor x, Span<int> destination, Tensor? means = null)
+    {
         using var scope = DisposeScope.Open();
         var centred = means is null ? x : x - means;
-        var result = centred.round().to(ScalarType.Int32).data<int>();
+        centred.round().to(ScalarType.Int32).CopyTo(destination);
         // NaN, ±inf and values beyond the int range all convert to int.MinValue: say so instead of failing in the coder.
-        var bad = Array.IndexOf(result, int.MinValue);
+        var bad = destination.IndexOf(int.MinValue);
         if (bad >= 0)
             throw new ArithmeticException($"value {bad} to entropy-code is not finite (NaN or infinite) or beyond ±2^31: the model has diverged");
-        return result;
     }
 
     /// <summary>Per-element symbol count from which a batch is coded on several threads (below it, threads cost more than they save).</summary>

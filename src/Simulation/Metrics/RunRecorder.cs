@@ -454,6 +454,7 @@ public sealed class RunRecorder : IRoundObserver
         }
         // This session's wall time by kind of work (a resumed run's earlier sessions are not in it).
         summary["profile"] = ctx.Profile.ToJson(wallSeconds);
+        summary["gc"] = ctx.Profile.GcJson();
         File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }

@@ -48,6 +48,9 @@ public sealed class WallProfile
 {
     private static readonly ProfilePart[] Parts = Enum.GetValues<ProfilePart>();
     private readonly long[] ticks = new long[Parts.Length];
+    private readonly int[] collectionsAtStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+    private readonly TimeSpan pauseAtStart = GC.GetTotalPauseDuration();
+    private readonly long allocatedAtStart = GC.GetTotalAllocatedBytes();
 
     /// <summary>Adds the time since <paramref name="since"/> to <paramref name="part"/> and moves <paramref name="since"/> to now (laps).</summary>
     public void Lap(ProfilePart part, ref long since)
@@ -89,4 +92,17 @@ public sealed class WallProfile
         o["other"] = Math.Max(0, wallSeconds - sum);
         return o;
     }
+
+    /// <summary>
+    /// The garbage collector since this profile began (process-wide): collections per generation, the time the program
+    /// was paused for them (inside the parts above, not beside them) and the bytes allocated.
+    /// </summary>
+    public JsonObject GcJson() => new()
+    {
+        ["gen0"] = GC.CollectionCount(0) - collectionsAtStart[0],
+        ["gen1"] = GC.CollectionCount(1) - collectionsAtStart[1],
+        ["gen2"] = GC.CollectionCount(2) - collectionsAtStart[2],
+        ["pause_s"] = (GC.GetTotalPauseDuration() - pauseAtStart).TotalSeconds,
+        ["allocated_mb"] = (GC.GetTotalAllocatedBytes() - allocatedAtStart) / 1e6,
+    };
 }

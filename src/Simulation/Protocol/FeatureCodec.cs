@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CoFUsfl.Models.Coding;
@@ -87,15 +88,21 @@ public abstract class FeatureCodec
                 var c = shape[1];
                 if (e.Gain.Count != c) throw new InvalidDataException($"{what}: {e.Gain.Count} gains for {c} channels");
                 if (e.Gain.Any(g => !float.IsFinite(g) || g <= 0)) throw new InvalidDataException($"{what}: a quantization gain is not finite and positive");
-                int[] symbols;
-                try { symbols = AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(shape[2] * shape[3]))); }
-                catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                if (n > Array.MaxLength) throw new InvalidDataException($"{what}: {n} feature values are too many");
+                // A pooled buffer: the symbols of a message are megabytes (a fresh array would be a large-object allocation).
+                var symbols = ArrayPool<int>.Shared.Rent((int)n);
+                try
                 {
-                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    try { AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(shape[2] * shape[3])), symbols.AsMemory(0, (int)n)); }
+                    catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                    {
+                        throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    }
+                    using var scope = DisposeScope.Open();
+                    var gain = torch.from_array(e.Gain.ToArray(), 1, c, 1, 1);
+                    return (torch.from_array<int>(symbols.AsSpan(0, (int)n), shape).to(ScalarType.Float32) / gain).MoveToOuterDisposeScope();
                 }
-                using var scope = DisposeScope.Open();
-                var gain = torch.from_array(e.Gain.ToArray(), 1, c, 1, 1);
-                return (torch.from_array(symbols, shape).to(ScalarType.Float32) / gain).MoveToOuterDisposeScope();
+                finally { ArrayPool<int>.Shared.Return(symbols); }
             }
             default:
                 throw new InvalidDataException($"{what}: codec {e.Codec} is not a feature codec");
@@ -209,10 +216,18 @@ public sealed class AdaptiveFeatures(FeatureEntropyModel model) : FeatureCodec
         var scaled = f * gain;
         var bits = training ? FeatureEntropyModel.laplace_bits(scaled, NoiseQuantization, Noise) : null;
         var fHat = ops.round_ste(scaled) / gain;
-        var symbols = EntropyModel.symbols(scaled.detach());
-        Lap(ProfilePart.FeatureQuantize, ref lap);
         var shape = f.shape;
-        var code = AdaptiveCoder.Encode(symbols, (int)shape[0], (int)c);
+        var n = checked((int)f.numel());
+        // A pooled buffer: the symbols of a message are megabytes (a fresh array would be a large-object allocation).
+        var symbols = ArrayPool<int>.Shared.Rent(n);
+        AdaptiveCode code;
+        try
+        {
+            EntropyModel.symbols(scaled.detach(), symbols.AsSpan(0, n));
+            Lap(ProfilePart.FeatureQuantize, ref lap);
+            code = AdaptiveCoder.Encode(symbols.AsMemory(0, n), (int)shape[0], (int)c);
+        }
+        finally { ArrayPool<int>.Shared.Return(symbols); }
         var e = Make(Kind, f);
         e.Gain.AddRange(gain.detach().cpu().reshape(c).data<float>());
         // The coder's arrays are fresh and never written again: wrapped, not copied.

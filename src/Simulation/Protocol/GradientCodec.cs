@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -88,20 +89,31 @@ public abstract class GradientCodec
                 if (e.Step.Count != c) throw new InvalidDataException($"{what}: {e.Step.Count} quantization steps for {c} channels");
                 for (var i = 0; i < c; i++)
                     if (!float.IsFinite(e.Step[i]) || e.Step[i] <= 0) throw new InvalidDataException($"{what}: quantization step {e.Step[i]} of channel {i} is not finite and positive");
-                int[] q;
-                try { q = AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(n / (shape[0] * c)))); }
-                catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                if (n > Array.MaxLength) throw new InvalidDataException($"{what}: {n} gradient values are too many");
+                // Pooled buffers: a message's symbols and values are megabytes, and fresh arrays of that size are
+                // large-object allocations that bring on full collections.
+                var q = ArrayPool<int>.Shared.Rent((int)n);
+                var v = ArrayPool<float>.Shared.Rent((int)n);
+                try
                 {
-                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    try { AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(n / (shape[0] * c))), q.AsMemory(0, (int)n)); }
+                    catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                    {
+                        throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    }
+                    var per = (int)(n / (shape[0] * c));
+                    var steps = e.Step.ToArray();
+                    var k = 0;
+                    for (var b = 0; b < shape[0]; b++)
+                        foreach (var d in steps)
+                            for (var end = k + per; k < end; k++) v[k] = q[k] * d;
+                    return torch.from_array<float>(v.AsSpan(0, (int)n), shape);
                 }
-                var per = (int)(n / (shape[0] * c));
-                var steps = e.Step.ToArray();
-                var v = new float[n];
-                var k = 0;
-                for (var b = 0; b < shape[0]; b++)
-                    foreach (var d in steps)
-                        for (var end = k + per; k < end; k++) v[k] = q[k] * d;
-                return torch.from_array(v, shape);
+                finally
+                {
+                    ArrayPool<int>.Shared.Return(q);
+                    ArrayPool<float>.Shared.Return(v);
+                }
             }
             default:
                 throw new InvalidDataException($"{what}: codec {e.Codec} is not a gradient codec");
@@ -210,7 +222,9 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
     {
         var shape = g.shape;
         if (shape.Length < 2) throw new ArgumentException($"entropy gradient codec: a gradient of shape [{string.Join(", ", shape)}] has no channel dimension");
-        var v = g.detach().cpu().contiguous().data<float>();
+        // Read in place (no host copy on a CPU device), symbols in a pooled buffer: see Decode.
+        using var host = g.detach().to(ScalarType.Float32, Device.CPU).contiguous();
+        var v = host.AsSpan<float>();
         int batch = (int)shape[0], c = (int)shape[1];
         var per = v.Length / Math.Max(1, batch * c);
         var steps = new float[c];
@@ -218,13 +232,13 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
         {
             double sq = 0;
             for (var b = 0; b < batch; b++)
-                foreach (var x in v.AsSpan((b * c + ch) * per, per)) sq += (double)x * x;
+                foreach (var x in v.Slice((b * c + ch) * per, per)) sq += (double)x * x;
             if (!double.IsFinite(sq)) throw new ArithmeticException($"entropy gradient codec: channel {ch} of the gradient is not finite (NaN or infinite): the model has diverged");
             var rms = Math.Sqrt(sq / Math.Max(1, batch * per));
             steps[ch] = rms > 0 ? (float)(Step * rms) : 1f;
             if (!float.IsFinite(steps[ch]) || steps[ch] <= 0) steps[ch] = float.Epsilon;
         }
-        var q = new int[v.Length];
+        var q = ArrayPool<int>.Shared.Rent(v.Length);
         // Element i belongs to channel i / per % c; the draws stay in element order (one per element, as always).
         var i = 0;
         for (var b = 0; b < batch; b++)
@@ -235,7 +249,9 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
                     q[i] = (int)Math.Clamp(Math.Floor(v[i] / d + rng.NextDouble()), -(1 << 26), 1 << 26);
             }
         Profile?.Lap(ProfilePart.GradientQuantize, ref since);
-        var code = AdaptiveCoder.Encode(q, batch, c);
+        AdaptiveCode code;
+        try { code = AdaptiveCoder.Encode(q.AsMemory(0, v.Length), batch, c); }
+        finally { ArrayPool<int>.Shared.Return(q); }
         LastStats = code.Stats;
         var e = Make(Kind, g, ByteString.Empty);
         e.Step.AddRange(steps);
