@@ -29,4 +29,30 @@ public class OutputSpecs
         r.Summary["bytes_to_target_psnr"]!.GetValue<long>().Should().Be(r.Rounds[0]["bytes_transfers_round"]!.GetValue<long>());
         File.Exists(Path.Combine(r.RunDirectory, "psnr_vs_bytes.svg")).Should().BeTrue();
     }
+
+    [Fact]
+    public void Summary_profiles_the_wall_time_by_part_of_the_work_and_the_parts_add_up_to_at_most_the_wall_time()
+    {
+        var o = SimulationSpecs.Small("adaptive", rounds: 1, steps: 2, clients: 2) with
+        {
+            Split = new SplitOptions
+            {
+                Head = 2, Tail = 5, Features = new FeatureCodecOptions { Uplink = "adaptive", Downlink = "adaptive" },
+                Gradients = new GradientCodecOptions { Uplink = "entropy", Downlink = "entropy" },
+            },
+            Loss = new LossOptions { Lambda = 0.013, Beta = 1.0 },
+            Evaluation = new EvaluationOptions { Enabled = true, Every = 1, Limit = 1 },
+        };
+        var r = SimulationRunner.Run(o, new RunRequest(SimulationSpecs.TempDir()), images: new SyntheticImages(), evaluation: new CodecEvaluator(Kodak()));
+        var profile = r.Summary["profile"]!.AsObject();
+        var parts = profile.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
+        parts.Keys.Should().Contain(["client_forward", "client_backward", "client_optimizer", "server_forward", "server_backward",
+            "server_optimizer", "feature_quantize", "feature_encode", "feature_decode", "gradient_quantize", "gradient_encode",
+            "gradient_decode", "evaluation", "checkpoints", "metrics_io", "other"]);
+        parts.Values.Should().OnlyContain(s => s >= 0 && double.IsFinite(s));
+        foreach (var measured in new[] { "client_forward", "server_forward", "feature_encode", "gradient_encode", "evaluation", "checkpoints" })
+            parts[measured].Should().BeGreaterThan(0, measured);
+        // Virtual time runs every actor on one thread: the parts never overlap, so they fit in the session's wall time.
+        parts.Values.Sum().Should().BeLessThanOrEqualTo(r.Summary["wall_time_s"]!.GetValue<double>() + 1e-6);
+    }
 }

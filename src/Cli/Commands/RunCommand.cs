@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using CoFUsfl.Actors.Remote.RabbitMq;
 using CoFUsfl.Hocon;
 using CoFUsfl.Simulation.Cluster;
@@ -20,9 +21,10 @@ public static class RunCommand
         var outDir = new Option<string?>("--out") { Description = "Run folder (default: <cofusfl.run.out>/<cofusfl.run.name>)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run folder from its latest checkpoint." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var profile = new Option<bool>("--profile") { Description = "Print where the wall time went (summary.json \"profile\") at the end." };
         var command = new Command("run", "Run a U-shaped split federated learning simulation (in process; cluster mode with cofusfl.cluster).")
         {
-            file, defines, outDir, resume, quiet,
+            file, defines, outDir, resume, quiet, profile,
         };
         command.SetAction(r =>
         {
@@ -63,6 +65,7 @@ public static class RunCommand
                 throw new CliException($"error: {e.Message}", 1);
             }
             Report(outcome, q);
+            if (r.GetValue(profile)) ReportProfile(outcome.Summary);
             return 0;
         });
         return command;
@@ -157,5 +160,19 @@ public static class RunCommand
         }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"run folder: [bold]{Markup.Escape(outcome.RunDirectory)}[/]");
+    }
+
+    /// <summary>The wall-time profile, largest part first, with its share of the session's wall time.</summary>
+    private static void ReportProfile(JsonObject summary)
+    {
+        if (summary["profile"] is not JsonObject p) return;
+        var parts = p.Select(kv => (Name: kv.Key, Seconds: kv.Value!.GetValue<double>())).ToList();
+        var wall = Math.Max(1e-9, parts.Sum(x => x.Seconds));
+        Console.WriteLine("wall time by part (this session):");
+        foreach (var (name, seconds) in parts.OrderByDescending(x => x.Seconds))
+            Console.WriteLine(FormattableString.Invariant($"  {name,-20} {seconds,9:F2} s  {100 * seconds / wall,5:F1} %"));
+        if (summary["gc"] is JsonObject gc)
+            Console.WriteLine(FormattableString.Invariant(
+                $"garbage collections: {gc["gen0"]} gen0, {gc["gen1"]} gen1, {gc["gen2"]} gen2, {gc["pause_s"]!.GetValue<double>():F2} s paused (within the parts), {gc["allocated_mb"]!.GetValue<double>():F0} MB allocated"));
     }
 }

@@ -38,6 +38,13 @@ public static class AdaptiveCoder
     public static AdaptiveCode Encode(int[] symbols, int batch, int channels)
     {
         ArgumentNullException.ThrowIfNull(symbols);
+        return Encode(symbols.AsMemory(), batch, channels);
+    }
+
+    /// <summary>Codes <paramref name="memory"/> ([B, C, S] flattened; a pooled buffer may be passed, it is not kept).</summary>
+    public static AdaptiveCode Encode(ReadOnlyMemory<int> memory, int batch, int channels)
+    {
+        var symbols = memory.Span;
         if (batch <= 0 || channels <= 0 || symbols.Length % ((long)batch * channels) != 0)
             throw new ArgumentException($"{symbols.Length} symbols do not fill [{batch}, {channels}, S]", nameof(symbols));
         var s = symbols.Length / (batch * channels);
@@ -53,7 +60,7 @@ public static class AdaptiveCoder
             counts.Clear();
             long min = long.MaxValue, max = long.MinValue;
             for (var b = 0; b < batch; b++)
-                foreach (var v in symbols.AsSpan((b * channels + c) * s, s))
+                foreach (var v in symbols.Slice((b * channels + c) * s, s))
                 {
                     if (v < min) min = v;
                     if (v > max) max = v;
@@ -64,13 +71,13 @@ public static class AdaptiveCoder
                 // The usual case: a dense count array over the channel's range.
                 var dense = new long[max - min + 1];
                 for (var b = 0; b < batch; b++)
-                    foreach (var v in symbols.AsSpan((b * channels + c) * s, s)) dense[v - min]++;
+                    foreach (var v in symbols.Slice((b * channels + c) * s, s)) dense[v - min]++;
                 for (var i = 0; i < dense.Length; i++)
                     if (dense[i] > 0) counts[(int)(min + i)] = dense[i];
             }
             else
                 for (var b = 0; b < batch; b++)
-                    foreach (var v in symbols.AsSpan((b * channels + c) * s, s)) counts[v] = counts.GetValueOrDefault(v) + 1;
+                    foreach (var v in symbols.Slice((b * channels + c) * s, s)) counts[v] = counts.GetValueOrDefault(v) + 1;
             var n = (long)batch * s;
             foreach (var k in counts.Values) entropy -= k * Math.Log2((double)k / n);
             // The window: the whole range when it fits, else MaxWindow values around the median.
@@ -105,11 +112,11 @@ public static class AdaptiveCoder
             }
         }
         var table = new CdfTable(cdfs, lengths, offsets);
-        var indexes = ChannelIndexes(batch, channels, s);
+        // Every batch element has the same channel layout, so one element's indexes serve them all.
+        var indexes = ChannelIndexes(channels, s);
         var strings = new byte[batch][];
         var per = channels * s;
-        for (var b = 0; b < batch; b++)
-            strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table);
+        ParallelStrings.ForEachElement(batch, per, b => strings[b] = RansEncoder.EncodeWithIndexes(memory.Span.Slice(b * per, per), indexes, table));
         var tables = header.ToArray();
         var bytes = tables.LongLength + strings.Sum(x => (long)x.Length);
         // The estimate also counts what every rANS string must write beyond its symbols: the 64-bit final state.
@@ -120,21 +127,42 @@ public static class AdaptiveCoder
     public static int[] Decode(ReadOnlySpan<byte> tables, IReadOnlyList<ReadOnlyMemory<byte>> strings, int channels, int perChannel)
     {
         var table = ReadTables(tables, channels);
-        var batch = strings.Count;
-        if (batch == 0) throw new InvalidDataException("adaptive code: no rANS strings");
+        var per = CheckLayout(strings, channels, perChannel);
+        var result = new int[strings.Count * per];
+        DecodeStrings(table, strings, channels, perChannel, result);
+        return result;
+    }
+
+    /// <summary>Decodes [B, C, S] symbols into <paramref name="result"/>, exactly B·C·S long (a pooled buffer may be passed).</summary>
+    public static void Decode(ReadOnlySpan<byte> tables, IReadOnlyList<ReadOnlyMemory<byte>> strings, int channels, int perChannel, Memory<int> result)
+    {
+        var table = ReadTables(tables, channels);
+        var per = CheckLayout(strings, channels, perChannel);
+        if (per * strings.Count != result.Length)
+            throw new ArgumentException($"adaptive code: {strings.Count}×{per} symbols do not fill a destination of {result.Length}", nameof(result));
+        DecodeStrings(table, strings, channels, perChannel, result);
+    }
+
+    private static long CheckLayout(IReadOnlyList<ReadOnlyMemory<byte>> strings, int channels, int perChannel)
+    {
+        if (strings.Count == 0) throw new InvalidDataException("adaptive code: no rANS strings");
         var per = (long)channels * perChannel;
-        if (per * batch > Array.MaxLength) throw new InvalidDataException($"adaptive code: {batch}×{per} symbols is too many");
-        var indexes = ChannelIndexes(1, channels, perChannel);
-        var result = new int[batch * per];
-        for (var b = 0; b < batch; b++)
+        if (per * strings.Count > Array.MaxLength) throw new InvalidDataException($"adaptive code: {strings.Count}×{per} symbols is too many");
+        return per;
+    }
+
+    private static void DecodeStrings(CdfTable table, IReadOnlyList<ReadOnlyMemory<byte>> strings, int channels, int perChannel, Memory<int> result)
+    {
+        var per = channels * perChannel;
+        var indexes = ChannelIndexes(channels, perChannel);
+        ParallelStrings.ForEachElement(strings.Count, per, b =>
         {
-            try { RansDecoder.DecodeWithIndexes(strings[b].Span, indexes, table, result.AsSpan((int)(b * per), (int)per)); }
+            try { RansDecoder.DecodeWithIndexes(strings[b].Span, indexes, table, result.Span.Slice(b * per, per)); }
             catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException)
             {
                 throw new InvalidDataException($"adaptive code: string {b}: {e.Message}", e);
             }
-        }
-        return result;
+        });
     }
 
     private static CdfTable ReadTables(ReadOnlySpan<byte> s, int channels)
@@ -170,18 +198,18 @@ public static class AdaptiveCoder
         return new CdfTable(cdfs, lengths, offsets);
     }
 
-    /// <summary>Channel of every element of one [B, C, S] batch.</summary>
-    private static int[] ChannelIndexes(int batch, int channels, int s)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Channels, int PerChannel), int[]> indexCache = new();
+
+    /// <summary>Channel of every symbol of one [C, S] batch element; read-only and kept per layout (a run has a few).</summary>
+    private static int[] ChannelIndexes(int channels, int s)
     {
-        var idx = new int[(long)batch * channels * s];
-        var k = 0;
-        for (var b = 0; b < batch; b++)
-            for (var c = 0; c < channels; c++)
-            {
-                idx.AsSpan(k, s).Fill(c);
-                k += s;
-            }
-        return idx;
+        if (indexCache.Count > 16) indexCache.Clear(); // many layouts (tests, odd shapes): start over rather than grow
+        return indexCache.GetOrAdd((channels, s), static k =>
+        {
+            var idx = new int[(long)k.Channels * k.PerChannel];
+            for (var c = 0; c < k.Channels; c++) idx.AsSpan(c * k.PerChannel, k.PerChannel).Fill(c);
+            return idx;
+        });
     }
 
     private static long Median(Dictionary<int, long> counts, long n)

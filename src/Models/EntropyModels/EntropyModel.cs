@@ -51,21 +51,32 @@ public abstract class EntropyModel : Module
     /// <summary>Integer symbols round(x − means), as the coder takes them.</summary>
     public static int[] symbols(Tensor x, Tensor? means = null)
     {
-        using var scope = DisposeScope.Open();
-        var centred = means is null ? x : x - means;
-        var result = centred.round().to(ScalarType.Int32).data<int>();
-        // NaN, ±inf and values beyond the int range all convert to int.MinValue: say so instead of failing in the coder.
-        var bad = Array.IndexOf(result, int.MinValue);
-        if (bad >= 0)
-            throw new ArithmeticException($"value {bad} to entropy-code is not finite (NaN or infinite) or beyond ±2^31: the model has diverged");
+        var result = new int[x.numel()];
+        symbols(x, result, means);
         return result;
     }
 
+    /// <summary>Integer symbols round(x − means) into <paramref name="destination"/> (exactly x's element count; a pooled buffer may be passed).</summary>
+    public static void symbols(Tensor x, Span<int> destination, Tensor? means = null)
+    {
+        using var scope = DisposeScope.Open();
+        var centred = means is null ? x : x - means;
+        centred.round().to(ScalarType.Int32).CopyTo(destination);
+        // NaN, ±inf and values beyond the int range all convert to int.MinValue: say so instead of failing in the coder.
+        var bad = destination.IndexOf(int.MinValue);
+        if (bad >= 0)
+            throw new ArithmeticException($"value {bad} to entropy-code is not finite (NaN or infinite) or beyond ±2^31: the model has diverged");
+    }
+
     /// <summary>Per-element symbol count from which a batch is coded on several threads (below it, threads cost more than they save).</summary>
-    public const int ParallelThreshold = 1 << 15;
+    public const int ParallelThreshold = ParallelStrings.Threshold;
 
     /// <summary>Threads for batch coding: -1 = as many as useful (the default), 1 = one thread.</summary>
-    public static int MaxDegreeOfParallelism { get; set; } = -1;
+    public static int MaxDegreeOfParallelism
+    {
+        get => ParallelStrings.MaxDegreeOfParallelism;
+        set => ParallelStrings.MaxDegreeOfParallelism = value;
+    }
 
     /// <summary>
     /// One rANS string per batch element: symbols and CDF indexes are [B, …] flattened. Elements are independent
@@ -75,7 +86,7 @@ public abstract class EntropyModel : Module
     {
         var per = symbols.Length / batch;
         var strings = new byte[batch][];
-        ForEachElement(batch, per, b => strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table));
+        ParallelStrings.ForEachElement(batch, per, b => strings[b] = RansEncoder.EncodeWithIndexes(symbols.AsSpan(b * per, per), indexes.AsSpan(b * per, per), table));
         return strings;
     }
 
@@ -84,35 +95,13 @@ public abstract class EntropyModel : Module
     {
         var per = indexes.Length / strings.Count;
         var values = new float[indexes.Length];
-        ForEachElement(strings.Count, per, b =>
+        ParallelStrings.ForEachElement(strings.Count, per, b =>
         {
             var decoded = new int[per];
             RansDecoder.DecodeWithIndexes(strings[b].Span, indexes.AsSpan(b * per, per), table, decoded);
             for (var j = 0; j < per; j++) values[b * per + j] = decoded[j];
         });
         return values;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> for every batch element, in parallel when the batch is large enough. A failure is
-    /// rethrown as itself (not an AggregateException), and always the one of the lowest element, so errors are the
-    /// same as on one thread.
-    /// </summary>
-    private static void ForEachElement(int batch, int per, Action<int> body)
-    {
-        if (batch < 2 || per < ParallelThreshold || Environment.ProcessorCount < 2 || MaxDegreeOfParallelism == 1)
-        {
-            for (var b = 0; b < batch; b++) body(b);
-            return;
-        }
-        var errors = new Exception?[batch];
-        Parallel.For(0, batch, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism }, b =>
-        {
-            try { body(b); }
-            catch (Exception e) { errors[b] = e; }
-        });
-        if (Array.Find(errors, e => e is not null) is { } first)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
     }
 
     protected Tensor bound_likelihood(Tensor likelihood) => likelihoodLowerBound.forward(likelihood);

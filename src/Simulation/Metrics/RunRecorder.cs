@@ -142,6 +142,7 @@ public sealed class RunRecorder : IRoundObserver
         if (evalDue && evaluator is not null)
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
+            var evalStart = System.Diagnostics.Stopwatch.GetTimestamp();
             using var model = AssembleCodec(r.ServerParameters, r.ClientParameters);
             var images = new List<(ImageResult, Models.Imaging.Image)>();
             try { lastEval = evaluator.Evaluate(model, o.Evaluation.Limit, (res, img) => images.Add((res, img)), TensorBoardImages); }
@@ -149,6 +150,7 @@ public sealed class RunRecorder : IRoundObserver
             line["eval"] = lastEval.ToJson(includeImages: false);
             foreach (var (res, img) in images)
                 tensorboard?.Image(r.Round, $"eval/{Path.GetFileNameWithoutExtension(res.Name)}", img.Width, img.Height, Models.Imaging.PngEncoder.Encode(img));
+            ctx.Profile.Add(ProfilePart.Evaluation, evalStart);
         }
         if (evalDue && o.Evaluation.PerClient)
         {
@@ -159,11 +161,17 @@ public sealed class RunRecorder : IRoundObserver
         }
         // The round's line is written before the checkpoint that claims it: a process killed in between resumes from
         // the checkpoint before, and that round is run (and recorded) again, never missing.
+        var ioStart = System.Diagnostics.Stopwatch.GetTimestamp();
         line["wall_time_s"] = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         rounds.Add(line);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
-        if (CheckpointDue(o, r.Round)) SaveCheckpoint(r);
         tensorboard?.Scalars(r.Round, TensorBoardScalars(line));
+        ctx.Profile.Lap(ProfilePart.MetricsIo, ref ioStart);
+        if (CheckpointDue(o, r.Round))
+        {
+            SaveCheckpoint(r);
+            ctx.Profile.Add(ProfilePart.Checkpoints, ioStart);
+        }
         var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
         progress?.Invoke($"round {r.Round}: loss {line["train"]!["loss"]?.GetValue<double>():F2}, train PSNR {line["train"]!["psnr"]?.GetValue<double>():F2} dB{evalText}, {total / 1e6:F2} MB sent ({r.Result.Completed.Count} clients completed, {r.Result.Dropped.Count} dropped)");
         hooks.RoundCompleted?.Invoke(r.Round, line);
@@ -429,6 +437,9 @@ public sealed class RunRecorder : IRoundObserver
     /// <summary>summary.json: final evaluation, totals by kind, rounds, lost updates (over every session of a resumed run).</summary>
     public JsonObject WriteSummary(ActorSystem system, string runName)
     {
+        var plotsStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        Plots.Write(dir, rounds);
+        ctx.Profile.Add(ProfilePart.MetricsIo, plotsStart);
         var totals = new JsonObject();
         // Earlier sessions' bytes from their per-round records (present even when a session died before its summary).
         foreach (var round in rounds.Where(x => x["round"]!.GetValue<uint>() < FirstRound))
@@ -455,6 +466,7 @@ public sealed class RunRecorder : IRoundObserver
         // Injected crashes are actor faults, not traffic: counted by the system by kind (crash-stop, crash-restart).
         foreach (var kind in new[] { "crash-stop", "crash-restart" })
             if (system.Traffic.FaultCount(kind) is var n and not 0) faults[kind.Replace('-', '_')] = (faults[kind.Replace('-', '_')]?.GetValue<long>() ?? 0) + n;
+        var wallSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
         var summary = new JsonObject
         {
             ["name"] = runName,
@@ -481,7 +493,7 @@ public sealed class RunRecorder : IRoundObserver
             ["lost_updates"] = Earlier("lost_updates") + ctx.Updates.Lost,
             ["faults"] = faults,
             ["simulated_time_s"] = earlierSimulatedSeconds + (last?.SimulatedTime.TotalSeconds ?? 0),
-            ["wall_time_s"] = earlierWallSeconds + System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds,
+            ["wall_time_s"] = earlierWallSeconds + wallSeconds,
             ["sessions"] = session,
             ["final_model_hash"] = last is null ? null : Hash(last),
             ["peak_rss_mb"] = PeakRssMb(),
@@ -505,8 +517,10 @@ public sealed class RunRecorder : IRoundObserver
             summary["time_to_target_psnr_s"] = hit?["simulated_time_s"]?.GetValue<double>();
             summary["bytes_to_target_psnr"] = hit?["bytes_transfers_cumulative"]?.GetValue<long>();
         }
+        // This session's wall time by kind of work (a resumed run's earlier sessions are not in it).
+        summary["profile"] = ctx.Profile.ToJson(wallSeconds);
+        summary["gc"] = ctx.Profile.GcJson();
         File.WriteAllText(Path.Combine(dir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Plots.Write(dir, rounds);
         return summary;
     }
 

@@ -1,6 +1,9 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CoFUsfl.Models.Coding;
 using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Simulation.Metrics;
 using CoFUsfl.Torch;
 using Google.Protobuf;
 
@@ -22,8 +25,13 @@ public abstract class FeatureCodec
 {
     public abstract TensorCodec Kind { get; }
 
+    /// <summary>Where <see cref="Encode"/> adds its wall time (quantization apart from coding); null: not profiled.</summary>
+    public WallProfile? Profile { get; set; }
+
     /// <summary>Encodes features on the sender. <paramref name="training"/>: also compute the rate estimate.</summary>
     public abstract EncodedFeatures Encode(Tensor f, bool training);
+
+    protected void Lap(ProfilePart part, ref long since) => Profile?.Lap(part, ref since);
 
     public static FeatureCodec Create(string name, FeatureEntropyModel? model) => name switch
     {
@@ -80,15 +88,21 @@ public abstract class FeatureCodec
                 var c = shape[1];
                 if (e.Gain.Count != c) throw new InvalidDataException($"{what}: {e.Gain.Count} gains for {c} channels");
                 if (e.Gain.Any(g => !float.IsFinite(g) || g <= 0)) throw new InvalidDataException($"{what}: a quantization gain is not finite and positive");
-                int[] symbols;
-                try { symbols = AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(shape[2] * shape[3]))); }
-                catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                if (n > Array.MaxLength) throw new InvalidDataException($"{what}: {n} feature values are too many");
+                // A pooled buffer: the symbols of a message are megabytes (a fresh array would be a large-object allocation).
+                var symbols = ArrayPool<int>.Shared.Rent((int)n);
+                try
                 {
-                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    try { AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(shape[2] * shape[3])), symbols.AsMemory(0, (int)n)); }
+                    catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                    {
+                        throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    }
+                    using var scope = DisposeScope.Open();
+                    var gain = torch.from_array(e.Gain.ToArray(), 1, c, 1, 1);
+                    return (torch.from_array<int>(symbols.AsSpan(0, (int)n), shape).to(ScalarType.Float32) / gain).MoveToOuterDisposeScope();
                 }
-                using var scope = DisposeScope.Open();
-                var gain = torch.from_array(e.Gain.ToArray(), 1, c, 1, 1);
-                return (torch.from_array(symbols, shape).to(ScalarType.Float32) / gain).MoveToOuterDisposeScope();
+                finally { ArrayPool<int>.Shared.Return(symbols); }
             }
             default:
                 throw new InvalidDataException($"{what}: codec {e.Codec} is not a feature codec");
@@ -108,8 +122,10 @@ public sealed class Float32Features : FeatureCodec
     public override TensorCodec Kind => TensorCodec.Float32;
     public override EncodedFeatures Encode(Tensor f, bool training)
     {
+        var t = Stopwatch.GetTimestamp();
         var e = Make(Kind, f);
         e.Data = TensorWire.FloatBytes(f);
+        Lap(ProfilePart.FeatureEncode, ref t);
         return new EncodedFeatures(f, null, e);
     }
 }
@@ -120,6 +136,7 @@ public sealed class Int8Features : FeatureCodec
     public override TensorCodec Kind => TensorCodec.Int8;
     public override EncodedFeatures Encode(Tensor f, bool training)
     {
+        var t = Stopwatch.GetTimestamp();
         var v = f.detach().cpu().contiguous().data<float>();
         var max = 0f;
         foreach (var x in v) max = Math.Max(max, Math.Abs(x));
@@ -135,7 +152,9 @@ public sealed class Int8Features : FeatureCodec
         e.Data = ByteString.CopyFrom(MemoryMarshal.AsBytes(q.AsSpan()));
         e.Scale = scale;
         var fHat = torch.from_array(deq, f.shape).to(f.device);
-        return new EncodedFeatures(f + (fHat - f).detach(), null, e);
+        var dataPath = f + (fHat - f).detach();
+        Lap(ProfilePart.FeatureEncode, ref t);
+        return new EncodedFeatures(dataPath, null, e);
     }
 }
 
@@ -150,6 +169,7 @@ public sealed class EntropyFeatures(FeatureEntropyModel model) : FeatureCodec
     public override EncodedFeatures Encode(Tensor f, bool training)
     {
         var t = Tables ?? throw new InvalidOperationException("entropy feature codec: tables not frozen for this round");
+        var lap = Stopwatch.GetTimestamp();
         var c = Model.Channels;
         var gain = Model.gain();
         var scaled = f * gain;
@@ -163,12 +183,14 @@ public sealed class EntropyFeatures(FeatureEntropyModel model) : FeatureCodec
         var q = ops.round_ste(scaled - med) + med;
         var fHat = q / gain;
         var symbols = EntropyModel.symbols(scaled.detach(), med);
+        Lap(ProfilePart.FeatureQuantize, ref lap);
         var shape = f.shape;
         var e = Make(Kind, f);
         e.TableVersion = t.Version;
         e.Gain.AddRange(gain.detach().cpu().reshape(c).data<float>());
         foreach (var s in EntropyModel.EncodeBatch(symbols, EntropyBottleneck.build_indexes(shape), (int)shape[0], t.Table))
             e.Strings.Add(ByteString.CopyFrom(s));
+        Lap(ProfilePart.FeatureEncode, ref lap);
         return new EncodedFeatures(fHat, bits, e);
     }
 }
@@ -188,18 +210,30 @@ public sealed class AdaptiveFeatures(FeatureEntropyModel model) : FeatureCodec
 
     public override EncodedFeatures Encode(Tensor f, bool training)
     {
+        var lap = Stopwatch.GetTimestamp();
         var c = Model.Channels;
         var gain = Model.gain();
         var scaled = f * gain;
         var bits = training ? FeatureEntropyModel.laplace_bits(scaled, NoiseQuantization, Noise) : null;
         var fHat = ops.round_ste(scaled) / gain;
-        var symbols = EntropyModel.symbols(scaled.detach());
         var shape = f.shape;
-        var code = AdaptiveCoder.Encode(symbols, (int)shape[0], (int)c);
+        var n = checked((int)f.numel());
+        // A pooled buffer: the symbols of a message are megabytes (a fresh array would be a large-object allocation).
+        var symbols = ArrayPool<int>.Shared.Rent(n);
+        AdaptiveCode code;
+        try
+        {
+            EntropyModel.symbols(scaled.detach(), symbols.AsSpan(0, n));
+            Lap(ProfilePart.FeatureQuantize, ref lap);
+            code = AdaptiveCoder.Encode(symbols.AsMemory(0, n), (int)shape[0], (int)c);
+        }
+        finally { ArrayPool<int>.Shared.Return(symbols); }
         var e = Make(Kind, f);
         e.Gain.AddRange(gain.detach().cpu().reshape(c).data<float>());
-        e.Tables = ByteString.CopyFrom(code.Tables);
-        foreach (var s in code.Strings) e.Strings.Add(ByteString.CopyFrom(s));
+        // The coder's arrays are fresh and never written again: wrapped, not copied.
+        e.Tables = UnsafeByteOperations.UnsafeWrap(code.Tables);
+        foreach (var s in code.Strings) e.Strings.Add(UnsafeByteOperations.UnsafeWrap(s));
+        Lap(ProfilePart.FeatureEncode, ref lap);
         return new EncodedFeatures(fHat, bits, e, code.Stats);
     }
 }

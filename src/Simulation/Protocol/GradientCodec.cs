@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CoFUsfl.Torch;
 using CoFUsfl.Models.Coding;
+using CoFUsfl.Simulation.Metrics;
 using Google.Protobuf;
 
 namespace CoFUsfl.Simulation.Protocol;
@@ -15,7 +18,24 @@ namespace CoFUsfl.Simulation.Protocol;
 public abstract class GradientCodec
 {
     public abstract TensorCodec Kind { get; }
-    public abstract EncodedTensor Encode(Tensor gradient);
+
+    /// <summary>Encodes a gradient, adding the wall time to <see cref="Profile"/>.</summary>
+    public EncodedTensor Encode(Tensor gradient)
+    {
+        var t = Stopwatch.GetTimestamp();
+        var e = EncodeCore(gradient, ref t);
+        Profile?.Lap(ProfilePart.GradientEncode, ref t);
+        return e;
+    }
+
+    /// <summary>
+    /// The codec's encoding; a codec that quantizes on the host laps <see cref="ProfilePart.GradientQuantize"/> on
+    /// <paramref name="since"/>, the rest counts as <see cref="ProfilePart.GradientEncode"/>.
+    /// </summary>
+    protected abstract EncodedTensor EncodeCore(Tensor gradient, ref long since);
+
+    /// <summary>Where <see cref="Encode"/> adds its wall time; null: not profiled.</summary>
+    public WallProfile? Profile { get; set; }
 
     /// <summary>What the entropy coder wrote for the last <see cref="Encode"/> (null for codecs without one).</summary>
     public CodingStats? LastStats { get; protected set; }
@@ -69,16 +89,31 @@ public abstract class GradientCodec
                 if (e.Step.Count != c) throw new InvalidDataException($"{what}: {e.Step.Count} quantization steps for {c} channels");
                 for (var i = 0; i < c; i++)
                     if (!float.IsFinite(e.Step[i]) || e.Step[i] <= 0) throw new InvalidDataException($"{what}: quantization step {e.Step[i]} of channel {i} is not finite and positive");
-                int[] q;
-                try { q = AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(n / (shape[0] * c)))); }
-                catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                if (n > Array.MaxLength) throw new InvalidDataException($"{what}: {n} gradient values are too many");
+                // Pooled buffers: a message's symbols and values are megabytes, and fresh arrays of that size are
+                // large-object allocations that bring on full collections.
+                var q = ArrayPool<int>.Shared.Rent((int)n);
+                var v = ArrayPool<float>.Shared.Rent((int)n);
+                try
                 {
-                    throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    try { AdaptiveCoder.Decode(e.Tables.Span, e.Strings.Select(x => x.Memory).ToList(), (int)c, checked((int)(n / (shape[0] * c))), q.AsMemory(0, (int)n)); }
+                    catch (Exception ex) when (ex is InvalidDataException or OverflowException)
+                    {
+                        throw new InvalidDataException($"{what}: {ex.Message}", ex);
+                    }
+                    var per = (int)(n / (shape[0] * c));
+                    var steps = e.Step.ToArray();
+                    var k = 0;
+                    for (var b = 0; b < shape[0]; b++)
+                        foreach (var d in steps)
+                            for (var end = k + per; k < end; k++) v[k] = q[k] * d;
+                    return torch.from_array<float>(v.AsSpan(0, (int)n), shape);
                 }
-                var per = (int)(n / (shape[0] * c));
-                var v = new float[n];
-                for (long i = 0; i < n; i++) v[i] = q[i] * e.Step[(int)(i / per % c)];
-                return torch.from_array(v, shape);
+                finally
+                {
+                    ArrayPool<int>.Shared.Return(q);
+                    ArrayPool<float>.Shared.Return(v);
+                }
             }
             default:
                 throw new InvalidDataException($"{what}: codec {e.Codec} is not a gradient codec");
@@ -109,13 +144,13 @@ public abstract class GradientCodec
 public sealed class Float32Gradient : GradientCodec
 {
     public override TensorCodec Kind => TensorCodec.Float32;
-    public override EncodedTensor Encode(Tensor g) => Make(Kind, g, TensorWire.FloatBytes(g));
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since) => Make(Kind, g, TensorWire.FloatBytes(g));
 }
 
 public sealed class Float16Gradient : GradientCodec
 {
     public override TensorCodec Kind => TensorCodec.Float16;
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         using var h = g.detach().to(ScalarType.Float16, Device.CPU).contiguous();
         return Make(Kind, g, ByteString.CopyFrom(MemoryMarshal.AsBytes(h.AsSpan<Half>())));
@@ -126,7 +161,7 @@ public sealed class Float16Gradient : GradientCodec
 public sealed class Int8Gradient(Random rng) : GradientCodec
 {
     public override TensorCodec Kind => TensorCodec.Int8;
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         var v = g.detach().cpu().contiguous().data<float>();
         var max = 0f;
@@ -152,7 +187,7 @@ public sealed class TopKGradient(double ratio) : GradientCodec
     public double Ratio { get; } = ratio is > 0 and <= 1 ? ratio : throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "top-k ratio must be in (0, 1]");
     public override TensorCodec Kind => TensorCodec.Topk;
 
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         var v = g.detach().cpu().contiguous().data<float>();
         var k = Math.Max(1, (int)Math.Ceiling(Ratio * v.Length));
@@ -183,11 +218,13 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
     public double Step { get; } = step > 0 && double.IsFinite(step) ? step : throw new ArgumentOutOfRangeException(nameof(step), step, "the gradient quantization step must be finite and positive");
     public override TensorCodec Kind => TensorCodec.Adaptive;
 
-    public override EncodedTensor Encode(Tensor g)
+    protected override EncodedTensor EncodeCore(Tensor g, ref long since)
     {
         var shape = g.shape;
         if (shape.Length < 2) throw new ArgumentException($"entropy gradient codec: a gradient of shape [{string.Join(", ", shape)}] has no channel dimension");
-        var v = g.detach().cpu().contiguous().data<float>();
+        // Read in place (no host copy on a CPU device), symbols in a pooled buffer: see Decode.
+        using var host = g.detach().to(ScalarType.Float32, Device.CPU).contiguous();
+        var v = host.AsSpan<float>();
         int batch = (int)shape[0], c = (int)shape[1];
         var per = v.Length / Math.Max(1, batch * c);
         var steps = new float[c];
@@ -195,25 +232,32 @@ public sealed class EntropyGradient(double step, Random rng) : GradientCodec
         {
             double sq = 0;
             for (var b = 0; b < batch; b++)
-                foreach (var x in v.AsSpan((b * c + ch) * per, per)) sq += (double)x * x;
+                foreach (var x in v.Slice((b * c + ch) * per, per)) sq += (double)x * x;
             if (!double.IsFinite(sq)) throw new ArithmeticException($"entropy gradient codec: channel {ch} of the gradient is not finite (NaN or infinite): the model has diverged");
             var rms = Math.Sqrt(sq / Math.Max(1, batch * per));
             steps[ch] = rms > 0 ? (float)(Step * rms) : 1f;
             if (!float.IsFinite(steps[ch]) || steps[ch] <= 0) steps[ch] = float.Epsilon;
         }
-        var q = new int[v.Length];
-        for (var i = 0; i < v.Length; i++)
-        {
-            var d = steps[i / per % c];
-            var r = Math.Floor(v[i] / (double)d + rng.NextDouble());
-            q[i] = (int)Math.Clamp(r, -(1 << 26), 1 << 26);
-        }
-        var code = AdaptiveCoder.Encode(q, batch, c);
+        var q = ArrayPool<int>.Shared.Rent(v.Length);
+        // Element i belongs to channel i / per % c; the draws stay in element order (one per element, as always).
+        var i = 0;
+        for (var b = 0; b < batch; b++)
+            foreach (var step in steps)
+            {
+                var d = (double)step;
+                for (var end = i + per; i < end; i++)
+                    q[i] = (int)Math.Clamp(Math.Floor(v[i] / d + rng.NextDouble()), -(1 << 26), 1 << 26);
+            }
+        Profile?.Lap(ProfilePart.GradientQuantize, ref since);
+        AdaptiveCode code;
+        try { code = AdaptiveCoder.Encode(q.AsMemory(0, v.Length), batch, c); }
+        finally { ArrayPool<int>.Shared.Return(q); }
         LastStats = code.Stats;
         var e = Make(Kind, g, ByteString.Empty);
         e.Step.AddRange(steps);
-        e.Tables = ByteString.CopyFrom(code.Tables);
-        foreach (var s in code.Strings) e.Strings.Add(ByteString.CopyFrom(s));
+        // The coder's arrays are fresh and never written again: wrapped, not copied.
+        e.Tables = UnsafeByteOperations.UnsafeWrap(code.Tables);
+        foreach (var s in code.Strings) e.Strings.Add(UnsafeByteOperations.UnsafeWrap(s));
         return e;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CoFUsfl.Actors;
 using CoFUsfl.Models.Codecs;
 using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Simulation.Metrics;
 using CoFUsfl.Simulation.Protocol;
 using CoFUsfl.Simulation.Runner;
 using CoFUsfl.Simulation.Split;
@@ -129,6 +130,7 @@ public sealed class ClientActor : ReceiveActor
                 af.NoiseQuantization = o.Training.Quantization != "ste";
             }
             st.GradientUplink = GradientCodec.Create(o.Split.Gradients.Uplink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-up", m.Round, spec.Index)), o.Split.Gradients.Step);
+            st.Uplink.Profile = st.GradientUplink.Profile = ctx.Profile;
             if (st.Uplink is EntropyFeatures ef)
             {
                 st.Tables = ef.Tables = st.Model.feature1!.Freeze();
@@ -140,6 +142,7 @@ public sealed class ClientActor : ReceiveActor
                 }
             }
         }
+        ctx.Profile.Add(ProfilePart.ClientModelSync, t0);
         Context.ChargeTime(ctx.ComputeTime(0, spec.Speed, t0));
         StartStep();
     }
@@ -153,8 +156,11 @@ public sealed class ClientActor : ReceiveActor
         var rng = new Random((int)ctx.DeriveSeed("batch", st.Round, spec.Index, st.Step));
         var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => spec.Images[rng.Next(spec.Images.Length)]).ToList();
         st.X = ctx.Images.Batch(picks, o.Data.Crop, rng).to(ctx.Device).DetachFromDisposeScope();
+        var lap = t0;
+        ctx.Profile.Lap(ProfilePart.ClientData, ref lap);
         var f1 = st.Model.g_a.forward(st.X);
-        var enc = st.Uplink.Encode(f1, training: true);
+        ctx.Profile.Lap(ProfilePart.ClientForward, ref lap);
+        var enc = st.Uplink.Encode(f1, training: true); // profiled by the codec
         st.F1 = enc.DataPath.DetachFromDisposeScope();
         st.Bits1 = enc.Bits?.DetachFromDisposeScope();
         if (enc.Stats is { } cs) { st.Coded1 += cs; st.HasCoded1 = true; }
@@ -262,11 +268,15 @@ public sealed class ClientActor : ReceiveActor
             st.WaitingForTables = m; // decoded as soon as the tables arrive (or the retry of [1] brings [2] again)
             return;
         }
+        var lap = t0;
         var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).to(ctx.Device).requires_grad_();
+        ctx.Profile.Lap(ProfilePart.FeatureDecode, ref lap);
         var xHat = st.Model.g_s.forward(f2);
         var mse = F.mse_loss(xHat, st.X!);
         var distortion = Models.Losses.RateDistortion.DistortionTerm(mse, o.Loss.Lambda);
+        ctx.Profile.Lap(ProfilePart.ClientForward, ref lap);
         distortion.backward();
+        ctx.Profile.Lap(ProfilePart.ClientBackward, ref lap);
         var g2 = f2.grad ?? throw new InvalidOperationException("no gradient reached the split-2 features");
         var mseValue = mse.item();
         st.StepMse = mseValue;
@@ -289,7 +299,9 @@ public sealed class ClientActor : ReceiveActor
         var t0 = Stopwatch.GetTimestamp();
         using (var scope = DisposeScope.Open())
         {
+            var lap = t0;
             var g1 = GradientCodec.Decode(m.Gradient, What("split-1 gradient")).to(st.F1!.device);
+            ctx.Profile.Lap(ProfilePart.GradientDecode, ref lap);
             var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
             if (st.Bits1 is not null && o.Loss.Beta > 0)
             {
@@ -297,6 +309,7 @@ public sealed class ClientActor : ReceiveActor
                 autograd.backward([st.F1, rate], [g1, null]);
             }
             else autograd.backward([st.F1], [g1]);
+            ctx.Profile.Lap(ProfilePart.ClientBackward, ref lap);
             if (st.Bits1 is not null)
             {
                 var bpp = st.Bits1.item() / pixels;
@@ -312,6 +325,7 @@ public sealed class ClientActor : ReceiveActor
                 st.AuxOptimizer.step();
                 st.AuxOptimizer.zero_grad();
             }
+            ctx.Profile.Lap(ProfilePart.ClientOptimizer, ref lap);
         }
         st.ClearStep();
         st.Samples += o.Data.BatchSize;
@@ -326,6 +340,7 @@ public sealed class ClientActor : ReceiveActor
     private void Finish()
     {
         var st = active!;
+        var t0 = Stopwatch.GetTimestamp();
         personal = ParameterSet.FromModule(st.Model.named_parameters(), ctx.Personal.Matches);
         if (personal.Count > 0) ctx.ClientPersonalState[spec.Id] = personal; // for the per-client evaluation (in process)
         var update = new ClientUpdate
@@ -342,6 +357,7 @@ public sealed class ClientActor : ReceiveActor
         update.Parameters.AddRange(ParameterSet.FromModule(st.Model.named_parameters(), n => !ctx.Personal.Matches(n)).ToMessages());
         st.Model.Dispose();
         st.Model = null!;
+        ctx.Profile.Add(ProfilePart.ClientModelSync, t0);
         Interlocked.Increment(ref ctx.Updates.Sent);
         ctx.ClientFinished?.Invoke(spec.Id, st.Round);
         Send(update, ctx.Aggregator, Phase.AwaitAck);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CoFUsfl.Actors;
 using CoFUsfl.Models.Codecs;
 using CoFUsfl.Models.EntropyModels;
+using CoFUsfl.Simulation.Metrics;
 using CoFUsfl.Simulation.Protocol;
 using CoFUsfl.Simulation.Runner;
 using CoFUsfl.Simulation.Split;
@@ -119,6 +120,7 @@ public sealed class SplitServerActor : ReceiveActor
         globalAux = AuxOptimizer(global);
         if (ctx.ServerOptimizerCheckpoint is { } saved) LoadOptimizers(saved);
         gradientDownlink = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down")), o.Split.Gradients.Step);
+        gradientDownlink.Profile = ctx.Profile;
         Receive<RoundPlan>(OnRoundPlan);
         Receive<FeatureTables>(OnClientTables);
         Receive<TablesRequest>(OnTablesRequest);
@@ -172,6 +174,7 @@ public sealed class SplitServerActor : ReceiveActor
     private FeatureCodec Downlink(ServerModel m, Generator noiseOf)
     {
         var codec = FeatureCodec.Create(ctx.Options.Split.Features.Downlink, m.Feature2);
+        codec.Profile = ctx.Profile;
         if (codec is EntropyFeatures ef) ef.Tables = tables;
         if (codec is AdaptiveFeatures af)
         {
@@ -268,6 +271,7 @@ public sealed class SplitServerActor : ReceiveActor
         BindPersonal(body, m.Client);
         using var scope = DisposeScope.Open();
         Tensor f1;
+        var lap = t0;
         try
         {
             f1 = FeatureCodec.Decode(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}").to(ctx.Device);
@@ -278,10 +282,13 @@ public sealed class SplitServerActor : ReceiveActor
             return; // undecodable: the client retransmits
         }
         f1.requires_grad_();
+        ctx.Profile.Lap(ProfilePart.FeatureDecode, ref lap);
         var (f2, likelihoods) = body.Model.body(f1);
         var pixels = (double)m.RateNormalizer;
         var rImg = likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
-        var enc = body.Downlink.Encode(f2, training: true);
+        ctx.Profile.Lap(ProfilePart.ServerForward, ref lap);
+        var enc = body.Downlink.Encode(f2, training: true); // profiled by the codec
+        lap = Stopwatch.GetTimestamp();
         var serverLoss = enc.Bits is not null && o.Loss.Beta > 0 ? (rImg + enc.Bits * o.Loss.Beta) / pixels : rImg / pixels;
         if (enc.Stats is { } cs2)
         {
@@ -290,6 +297,7 @@ public sealed class SplitServerActor : ReceiveActor
         }
         var sum = stats.GetValueOrDefault(m.Client);
         stats[m.Client] = (sum.BppImage + rImg.item() / pixels, sum.BppFeatures2 + (enc.Bits?.item() ?? 0) / pixels, sum.Aux, sum.Steps + 1);
+        ctx.Profile.Lap(ProfilePart.ServerForward, ref lap);
         var p = new Pending(m.Client, m.Round, m.Step, body, f1.DetachFromDisposeScope(), enc.DataPath.DetachFromDisposeScope(), serverLoss.DetachFromDisposeScope());
         if (pending.Remove(m.Client, out var old)) old.Dispose();
         pending[m.Client] = p;
@@ -332,9 +340,12 @@ public sealed class SplitServerActor : ReceiveActor
         using (var scope = DisposeScope.Open())
         {
             Tensor g2;
+            var lap = t0;
             try { g2 = GradientCodec.Decode(m.Gradient, $"split-2 gradient of {m.Client}, round {m.Round}, step {m.Step}").to(p.F2.device); }
             catch (InvalidDataException) { return; }
+            ctx.Profile.Lap(ProfilePart.GradientDecode, ref lap);
             autograd.backward([p.F2, p.ServerLoss], [g2, null]);
+            ctx.Profile.Lap(ProfilePart.ServerBackward, ref lap);
             var g1 = p.F1.grad ?? throw new InvalidOperationException("no gradient reached the split-1 features");
             if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(p.Body.Model.main_parameters(), o.Training.ClipGradNorm);
             var own = p.Body.Personal;
@@ -352,6 +363,7 @@ public sealed class SplitServerActor : ReceiveActor
             p.Body.Aux.zero_grad();
             own?.Aux?.step();
             own?.Aux?.zero_grad();
+            ctx.Profile.Lap(ProfilePart.ServerOptimizer, ref lap);
             reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = p.Body.Gradients.Encode(g1) };
             if (p.Body.Gradients.LastStats is { } gs)
             {
@@ -425,6 +437,7 @@ public sealed class SplitServerActor : ReceiveActor
         Configure(copy, noiseCopy);
         var o = ctx.Options;
         var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)), o.Split.Gradients.Step);
+        grads.Profile = ctx.Profile;
         b = new Body(copy, MainOptimizer(copy), AuxOptimizer(copy), Downlink(copy, noiseCopy), grads, noiseCopy);
         copies[client] = b;
         return b;

@@ -41,6 +41,8 @@ public sealed class SimulationContext
     public ActorRef Coordinator { get; set; } = null!;
     public Dictionary<string, ActorRef> ClientRefs { get; } = new(StringComparer.Ordinal);
     public UpdateCounters Updates { get; } = new();
+    /// <summary>Wall time of this process by kind of work (summary.json <c>profile</c>).</summary>
+    public Metrics.WallProfile Profile { get; } = new();
     /// <summary>Called with (client, round) when a client has finished its local steps and sends its update (progress display; a worker's update report).</summary>
     public Action<string, uint>? ClientFinished { get; init; }
 
