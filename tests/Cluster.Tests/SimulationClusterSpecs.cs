@@ -263,7 +263,8 @@ public class SimulationClusterSpecs(BrokerFixture broker)
             var outcome = SimulationRunner.Run(options, new RunRequest(Path.Combine(dir, "cluster")), hooks, null, null, placement);
 
             restart.Should().NotBeNull("round 2 started");
-            restart!.Wait(TimeSpan.FromSeconds(1)).Should().BeTrue("the run cannot finish without the broker, so the restart is over");
+            // The run cannot finish without the broker; the start script may still be confirming readiness when it does.
+            restart!.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue("the run cannot finish without the broker, so the restart is over");
             transport.Reconnects.Should().BeGreaterThanOrEqualTo(1, "the coordinator lost the broker mid-run and reconnected");
             outcome.Rounds.Should().HaveCount(3);
             outcome.Rounds.Select(r => r["clients_completed"]!.GetValue<int>()).Should().Equal([3, 3, 3],

@@ -20,7 +20,7 @@ public class CliBasicsSpecs : IDisposable
         var commands = r.Stdout.Split('\n').SkipWhile(l => !l.StartsWith("Commands:", StringComparison.Ordinal)).Skip(1)
             .TakeWhile(l => l.Trim().Length > 0)
             .Select(l => Regex.Match(l, @"^  (\S+)")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
-        commands.Should().BeEquivalentTo(["bench", "codec", "compare", "config", "info", "node", "report", "run"]);
+        commands.Should().BeEquivalentTo(["bench", "codec", "compare", "config", "fuzz", "info", "node", "report", "run"]);
     }
 
     [Fact]
