@@ -100,6 +100,7 @@ public static class ResultsReport
         md.AppendLine(Verdict("split features ([1]+[2])", best, c => c.FeatureReduction, FeatureTarget, FeaturePsnrLoss));
         md.AppendLine(Verdict("the whole protocol ([1]–[4])", best.Where(c => c.Run.GradientsCodec != "float32").ToList(), c => c.ProtocolReduction, ProtocolTarget, ProtocolPsnrLoss));
         md.AppendLine();
+        AppendLimits(md, figures);
 
         md.AppendLine("## Where the bytes go").AppendLine();
         md.AppendLine("Share of each transfer in the protocol bytes; for entropy-coded transfers also the coder's payload (side information + rANS strings) " +
@@ -176,6 +177,33 @@ public static class ResultsReport
         var text = md.ToString();
         File.WriteAllText(markdownPath, text);
         return text;
+    }
+
+    /// <summary>
+    /// What the PSNR loss is made of, from the runs present: the rate point each codec was trained to (bpp differs, so
+    /// part of a PSNR gap is rate, not distortion), what entropy-coded gradients cost against float32 gradients at the
+    /// same β and features, and how far one evaluation moves from the next.
+    /// </summary>
+    private static void AppendLimits(StringBuilder md, IReadOnlyList<RunFigures> figures)
+    {
+        var b = figures[0];
+        if (b.KodakPsnr is not { } bp || b.KodakBpp is not { } bb) return;
+        var lines = new List<string>();
+        foreach (var r in figures.Skip(1))
+            if (r.KodakPsnr is { } p && r.KodakBpp is { } bpp)
+                lines.Add($"- {r.Name}: {F(p - bp)} dB at {bpp:F3} bpp against {b.Name}'s {bb:F3} bpp ({100 * (bpp / bb - 1):+0;−0} % rate): " +
+                          (bpp < bb ? "its codec was trained to a lower rate, so part of the gap is rate, not distortion; compare the runs at matched rate (an RD curve per run, several λ) before reading the whole gap as loss." :
+                                      "its codec spends at least the baseline's rate, so the gap is distortion."));
+        foreach (var withFloat in figures.Where(r => r.GradientsCodec == "float32" && r.FeaturesCodec != "float32"))
+            foreach (var coded in figures.Where(r => r.GradientsCodec != "float32" && r.FeaturesCodec == withFloat.FeaturesCodec && r.Beta == withFloat.Beta))
+                if (withFloat.KodakPsnr is { } pf && coded.KodakPsnr is { } pc)
+                    lines.Add($"- gradients: {coded.Name} ({coded.GradientsCodec} gradients) is at {F(pc - pf)} dB against {withFloat.Name} (float32 gradients, same features and β): " +
+                              (pc >= pf ? "the coded gradients are not what costs PSNR here; the features' quantization and rate are." : "that much is the gradients' quantization."));
+        if (lines.Count == 0) return;
+        md.AppendLine("## What limits it (measured)").AppendLine();
+        foreach (var l in lines) md.AppendLine(l);
+        md.AppendLine("- The Kodak PSNR of one run moves between evaluations by up to the amount in the column \"largest change\" above: a difference " +
+                      "between two runs smaller than that is within one run's own variation.").AppendLine();
     }
 
     private static string Verdict(string what, IReadOnlyList<RunComparison> runs, Func<RunComparison, double> reduction, double target, double maxLoss)
