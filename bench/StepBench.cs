@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using CoFUsfl.Hocon;
+using CoFUsfl.Simulation.Configuration;
 using CoFUsfl.Simulation.Protocol;
+using CoFUsfl.Simulation.Strategies;
 using CoFUsfl.Simulation.Split;
 using CoFUsfl.Torch;
 using CoFUsfl.Torch.Optim;
@@ -9,7 +12,8 @@ namespace CoFUsfl.Bench;
 
 /// <summary>
 /// <c>cofusfl bench step</c>: the cost of one CoF U-SFL local step (quickstart-sized codec), broken down by the
-/// parts of the protocol, and the bytes of each transfer, for float32 and entropy-coded features.
+/// parts of the protocol, and the bytes of each transfer, for float32 and entropy-coded features. It drives the
+/// step core the actors run (<see cref="ClientHalf"/>, <see cref="ServerHalf"/>), with the reference loss settings.
 /// </summary>
 public sealed class StepBench : IBenchmarkSuite
 {
@@ -32,21 +36,29 @@ public sealed class StepBench : IBenchmarkSuite
     {
         const int batch = 4, crop = 64;
         var plan = new SplitPlan("bmshj2018-hyperprior", 16, 24, 2, 5);
+        // The reference configuration's loss and training settings, with this benchmark's codec and batch.
+        var reference = SimulationConfig.Bind(Config.ParseString(ReferenceConfig.Text, "reference.conf").Resolve(new ResolveOptions { UseEnvironment = false }));
+        var settings = StepSettings.From(reference) with
+        {
+            FeaturesUplink = codec, FeaturesDownlink = codec, GradientsUplink = "float32", GradientsDownlink = "float32", BatchSize = batch, Crop = crop,
+        };
         using var g = new Generator((ulong)options.Seed);
-        using var client = new ClientModel(plan, FeatureCodec.DensityOf(codec), 8, g);
-        using var server = new ServerModel(plan, FeatureCodec.DensityOf(codec), 8, g);
-        client.to(device);
-        server.Codec.to(device);
-        server.Feature2?.to(device);
-        server.Codec.NoiseGenerator = null;
-        using var copt = new Adam(client.parameters_(), 1e-4);
-        using var sopt = new Adam(server.main_parameters(), 1e-4);
-        var up = FeatureCodec.Create(codec, client.feature1);
-        var down = FeatureCodec.Create(codec, server.Feature2);
-        FrozenFeatureTables? t1 = null, t2 = null;
-        if (up is EntropyFeatures e1) t1 = e1.Tables = client.feature1!.Freeze();
-        if (down is EntropyFeatures e2) t2 = e2.Tables = server.Feature2!.Freeze();
-        var grads = new Float32Gradient();
+        ParameterSet global;
+        using (var init = new ClientModel(plan, settings.UplinkDensity, settings.GainInit, g)) global = ParameterSet.FromModule(init.named_parameters());
+        using var client = new ClientHalf(plan, settings, global, null, reference.Training.ClientOptimizer, 1e-4, device, (ulong)options.Seed, (ulong)options.Seed + 1);
+        var model = new ServerModel(plan, settings.DownlinkDensity, settings.GainInit, g);
+        model.to(device);
+        using var noise = new Generator((ulong)options.Seed + 2, device);
+        model.Codec.NoiseGenerator = noise;
+        if (model.Feature2?.entropy_bottleneck is { } eb) eb.NoiseGenerator = noise;
+        var down = FeatureCodec.Create(codec, model.Feature2);
+        if (down is AdaptiveFeatures af) af.Noise = noise;
+        FrozenFeatureTables? t2 = null;
+        if (down is EntropyFeatures e2) t2 = e2.Tables = model.Feature2!.Freeze();
+        var t1 = client.Tables;
+        // The server half owns (and disposes) the model and its optimizers, like a body copy of SFLv1.
+        using var server = new ServerHalf(plan, settings, model, new Adam(model.main_parameters(), 1e-4), new Adam(model.aux_parameters(), settings.AuxLr),
+            down, new Float32Gradient(), new Generator((ulong)options.Seed + 3, device));
         var parts = new Dictionary<string, List<double>>();
         var bytes = new Dictionary<string, long>();
         void Time(string part, Action a)
@@ -61,45 +73,22 @@ public sealed class StepBench : IBenchmarkSuite
         {
             using var scope = DisposeScope.Open();
             var x = torch.rand([batch, 3, crop, crop], g).to(device);
-            EncodedFeatures f1 = null!, f2 = null!;
-            Tensor f1s = null!, f2c = null!, xHat, serverLoss = null!;
-            Time("client_head_encode_ms", () => f1 = up.Encode(client.g_a.forward(x), true));
-            var m1 = new SplitFeatures { Features = f1.Wire };
-            Time("server_body_forward_ms", () =>
-            {
-                f1s = FeatureCodec.Decode(f1.Wire, _ => t1, "bench").to(device).requires_grad_();
-                var (f2t, lik) = server.body(f1s);
-                f2 = down.Encode(f2t, true);
-                serverLoss = lik.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b) / (batch * crop * crop);
-            });
-            var m2 = new SplitFeatures { Features = f2.Wire };
-            EncodedTensor g2 = null!, g1 = null!;
-            Time("client_tail_backward_ms", () =>
-            {
-                f2c = FeatureCodec.Decode(f2.Wire, _ => t2, "bench").to(device).requires_grad_();
-                xHat = client.g_s.forward(f2c);
-                (F.mse_loss(xHat, x) * (0.013 * 255 * 255)).backward();
-                g2 = grads.Encode(f2c.grad!);
-            });
-            Time("server_backward_step_ms", () =>
-            {
-                autograd.backward([f2.DataPath, serverLoss], [GradientCodec.Decode(g2, "bench").to(device), null]);
-                sopt.step();
-                sopt.zero_grad();
-                g1 = grads.Encode(f1s.grad!);
-            });
-            Time("client_head_backward_step_ms", () =>
-            {
-                autograd.backward([f1.DataPath], [GradientCodec.Decode(g1, "bench").to(device)]);
-                copt.step();
-                copt.zero_grad();
-            });
+            HeadOutput head = null!;
+            BodyOutput body = null!;
+            TailOutput tail = null!;
+            BodyBackwardOutput back = null!;
+            Time("client_head_encode_ms", () => head = client.Head(x));
+            Time("server_body_forward_ms", () => body = server.Body(head.Features, _ => t1, settings.Pixels, device, "bench [1]"));
+            Time("client_tail_backward_ms", () => tail = client.Tail(body.Features, _ => t2, "bench [2]"));
+            Time("server_backward_step_ms", () => back = server.BodyBackward(body.Step, tail.Gradient, "bench [3]"));
+            Time("client_head_backward_step_ms", () => client.HeadBackward(back.Gradient, "bench [4]"));
+            body.Step.Dispose();
             if (i == 0)
             {
-                bytes["transfer1_bytes"] = m1.CalculateSize();
-                bytes["transfer2_bytes"] = m2.CalculateSize();
-                bytes["transfer3_bytes"] = new SplitGradient { Gradient = g2 }.CalculateSize();
-                bytes["transfer4_bytes"] = new SplitGradient { Gradient = g1 }.CalculateSize();
+                bytes["transfer1_bytes"] = new SplitFeatures { Features = head.Features }.CalculateSize();
+                bytes["transfer2_bytes"] = new SplitFeatures { Features = body.Features }.CalculateSize();
+                bytes["transfer3_bytes"] = new SplitGradient { Gradient = tail.Gradient }.CalculateSize();
+                bytes["transfer4_bytes"] = new SplitGradient { Gradient = back.Gradient }.CalculateSize();
             }
         }
         var extra = new JsonObject { ["features"] = codec, ["model"] = "bmshj2018-hyperprior N=16 M=24", ["batch"] = batch, ["crop"] = crop, ["device"] = device.ToString(), ["threads"] = torch.get_num_threads() };

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CoFUsfl.Models.Codecs;
 using CoFUsfl.Models.Evaluation;
-using CoFUsfl.Simulation.Roles;
+using CoFUsfl.Simulation.Split;
 using CoFUsfl.Simulation.Runner;
 using CoFUsfl.Simulation.Strategies;
 

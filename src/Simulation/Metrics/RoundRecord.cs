@@ -11,7 +11,7 @@ public sealed record RoundRecord(uint Round, RoundResult Result, ServerStats Ser
     /// <summary>The split server's optimizer state, present when a checkpoint is due this round (see <see cref="RunRecorder.CheckpointDue"/>).</summary>
     public ParameterSet? ServerOptimizer { get; init; }
     /// <summary>
-    /// The split server's per-client parameters and their optimizer state (FedLC, see <see cref="Roles.ServerPersonalization.State"/>),
+    /// The split server's per-client parameters and their optimizer state (FedLC, see <see cref="Split.ServerPersonalization.State"/>),
     /// present when a checkpoint or a per-client evaluation is due and <c>federation.server-personal</c> is set.
     /// </summary>
     public ParameterSet? ServerPersonal { get; init; }

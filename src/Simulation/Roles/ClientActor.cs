@@ -37,13 +37,8 @@ public sealed class ClientActor : ReceiveActor
         public uint Step;
         public Phase Phase;
         public int Attempt;
-        public ClientModel Model = null!;
-        public Adam Optimizer = null!;
-        public Adam? AuxOptimizer;
-        public FeatureCodec Uplink = null!;
-        public GradientCodec GradientUplink = null!;
-        public FrozenFeatureTables? Tables;
-        public Generator Noise = null!;
+        /// <summary>The step core: models, optimizers, noise and codecs of this client's half.</summary>
+        public ClientHalf Half = null!;
         public readonly Dictionary<ulong, FrozenFeatureTables> ServerTables = [];
         public Google.Protobuf.IMessage? LastSent;
         /// <summary>This step's transfer [1], resent when the server lost the step; the step's distortion, taken back then.</summary>
@@ -52,28 +47,13 @@ public sealed class ClientActor : ReceiveActor
         public int Redone;
         /// <summary>Split-2 features that arrived before the server's tables (real clocks can reorder them).</summary>
         public SplitFeatures? WaitingForTables;
-        // The step's graph: input, the split-1 data path, its rate estimate.
-        public Tensor? X, F1, Bits1;
         public long Samples;
         public double SumLoss, SumMse, SumBpp1;
         /// <summary>What the entropy coders of transfers [1] and [3] wrote this round.</summary>
         public Models.Coding.CodingStats Coded1, Coded3;
         public bool HasCoded1, HasCoded3;
 
-        public void ClearStep()
-        {
-            X?.Dispose(); F1?.Dispose(); Bits1?.Dispose();
-            X = F1 = Bits1 = null;
-        }
-
-        public void Dispose()
-        {
-            ClearStep();
-            Model?.Dispose();
-            Optimizer?.Dispose();
-            AuxOptimizer?.Dispose();
-            Noise?.Dispose();
-        }
+        public void Dispose() => Half?.Dispose();
     }
 
     public ClientActor(SimulationContext ctx, ClientSpec spec)
@@ -107,39 +87,14 @@ public sealed class ClientActor : ReceiveActor
         var t0 = Stopwatch.GetTimestamp();
         using (var scope = DisposeScope.Open())
         {
-            st.Noise = new Generator(ctx.DeriveSeed("client-noise", m.Round, spec.Index), ctx.Device);
-            st.Model = new ClientModel(ctx.Plan, ctx.EntropyUplink, o.Split.Features.GainInit, null);
             var global = ParameterSet.FromMessages(m.Parameters, $"global model for {spec.Id}, round {m.Round}");
-            global.CopyInto(st.Model.named_parameters());
-            personal?.CopyInto(st.Model.named_parameters());
-            st.Model.to(ctx.Device);
-            if (st.Model.feature1?.entropy_bottleneck is { } eb)
+            st.Half = new ClientHalf(ctx.Plan, ctx.Step, global, personal, o.Training.ClientOptimizer, o.Training.ClientOptimizer.Lr * o.Training.LrSchedule.FactorAt(m.Round),
+                ctx.Device, ctx.DeriveSeed("client-noise", m.Round, spec.Index), ctx.DeriveSeed("grad-up", m.Round, spec.Index), ctx.Profile);
+            // Tables are sent once per version: a personal model whose tables did not change sends nothing.
+            if (st.Half.Tables is { } tables && tables.Version != lastTablesSent)
             {
-                eb.NoiseGenerator = st.Noise;
-                eb.TrainingQuantization = o.Training.Quantization == "ste" ? TrainingQuantization.Ste : TrainingQuantization.Noise;
-            }
-            var main = st.Model.named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
-            var aux = st.Model.named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
-            var co = o.Training.ClientOptimizer;
-            st.Optimizer = new Adam(main, co.Lr * o.Training.LrSchedule.FactorAt(m.Round), co.Beta1, co.Beta2, weightDecay: co.WeightDecay);
-            if (aux.Count > 0) st.AuxOptimizer = new Adam(aux, o.Training.AuxLr);
-            st.Uplink = FeatureCodec.Create(o.Split.Features.Uplink, st.Model.feature1);
-            if (st.Uplink is AdaptiveFeatures af)
-            {
-                af.Noise = st.Noise;
-                af.NoiseQuantization = o.Training.Quantization != "ste";
-            }
-            st.GradientUplink = GradientCodec.Create(o.Split.Gradients.Uplink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-up", m.Round, spec.Index)), o.Split.Gradients.Step);
-            st.Uplink.Profile = st.GradientUplink.Profile = ctx.Profile;
-            if (st.Uplink is EntropyFeatures ef)
-            {
-                st.Tables = ef.Tables = st.Model.feature1!.Freeze();
-                // Tables are sent once per version: a personal model whose tables did not change sends nothing.
-                if (st.Tables.Version != lastTablesSent)
-                {
-                    ctx.Server.Tell(st.Tables.ToMessage(m.Round, spec.Id, 1), Self);
-                    lastTablesSent = st.Tables.Version;
-                }
+                ctx.Server.Tell(tables.ToMessage(m.Round, spec.Id, 1), Self);
+                lastTablesSent = tables.Version;
             }
         }
         ctx.Profile.Add(ProfilePart.ClientModelSync, t0);
@@ -155,22 +110,17 @@ public sealed class ClientActor : ReceiveActor
         using var scope = DisposeScope.Open();
         var rng = new Random((int)ctx.DeriveSeed("batch", st.Round, spec.Index, st.Step));
         var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => spec.Images[rng.Next(spec.Images.Length)]).ToList();
-        st.X = ctx.Images.Batch(picks, o.Data.Crop, rng).to(ctx.Device).DetachFromDisposeScope();
+        var x = ctx.Images.Batch(picks, o.Data.Crop, rng).to(ctx.Device);
         var lap = t0;
         ctx.Profile.Lap(ProfilePart.ClientData, ref lap);
-        var f1 = st.Model.g_a.forward(st.X);
-        ctx.Profile.Lap(ProfilePart.ClientForward, ref lap);
-        var enc = st.Uplink.Encode(f1, training: true); // profiled by the codec
-        st.F1 = enc.DataPath.DetachFromDisposeScope();
-        st.Bits1 = enc.Bits?.DetachFromDisposeScope();
-        if (enc.Stats is { } cs) { st.Coded1 += cs; st.HasCoded1 = true; }
+        var head = st.Half.Head(x);
+        if (head.Stats is { } cs) { st.Coded1 += cs; st.HasCoded1 = true; }
         var msg = new SplitFeatures
         {
-            Round = st.Round, Client = spec.Id, Step = st.Step, Attempt = 0, Split = 1, Features = enc.Wire,
+            Round = st.Round, Client = spec.Id, Step = st.Step, Attempt = 0, Split = 1, Features = head.Features,
             RateNormalizer = (uint)(o.Data.BatchSize * o.Data.Crop * o.Data.Crop),
         };
-        var macs = CodecLayers.Macs(true, 0, ctx.Plan.Head, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
-        Charge(macs, t0);
+        Charge(head.Macs, t0);
         st.Features1 = msg;
         Send(msg, ctx.Server, Phase.AwaitFeatures2);
     }
@@ -231,7 +181,7 @@ public sealed class ClientActor : ReceiveActor
             GiveUp($"the server lost step {st.Step} {st.Redone} times");
             return;
         }
-        st.Optimizer.zero_grad();
+        st.Half.RetakeTail();
         st.SumMse -= st.StepMse;
         st.SumLoss -= st.StepLoss;
         Send(st.Features1, ctx.Server, Phase.AwaitFeatures2);
@@ -250,7 +200,7 @@ public sealed class ClientActor : ReceiveActor
 
     private void OnTablesRequest(TablesRequest r)
     {
-        if (active?.Tables is { } t && r.Round == active.Round && r.Version == t.Version)
+        if (active?.Half.Tables is { } t && r.Round == active.Round && r.Version == t.Version)
             ctx.Server.Tell(t.ToMessage(active.Round, spec.Id, 1), Self);
     }
 
@@ -259,7 +209,6 @@ public sealed class ClientActor : ReceiveActor
     {
         var st = active;
         if (st is null || m.Round != st.Round || m.Step != st.Step || m.Split != 2 || st.Phase != Phase.AwaitFeatures2) return;
-        var o = ctx.Options;
         var t0 = Stopwatch.GetTimestamp();
         using var scope = DisposeScope.Open();
         if (m.Features.Codec == TensorCodec.Entropy && !st.ServerTables.ContainsKey(m.Features.TableVersion))
@@ -268,25 +217,14 @@ public sealed class ClientActor : ReceiveActor
             st.WaitingForTables = m; // decoded as soon as the tables arrive (or the retry of [1] brings [2] again)
             return;
         }
-        var lap = t0;
-        var f2 = FeatureCodec.Decode(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")).to(ctx.Device).requires_grad_();
-        ctx.Profile.Lap(ProfilePart.FeatureDecode, ref lap);
-        var xHat = st.Model.g_s.forward(f2);
-        var mse = F.mse_loss(xHat, st.X!);
-        var distortion = Models.Losses.RateDistortion.DistortionTerm(mse, o.Loss.Lambda);
-        ctx.Profile.Lap(ProfilePart.ClientForward, ref lap);
-        distortion.backward();
-        ctx.Profile.Lap(ProfilePart.ClientBackward, ref lap);
-        var g2 = f2.grad ?? throw new InvalidOperationException("no gradient reached the split-2 features");
-        var mseValue = mse.item();
-        st.StepMse = mseValue;
-        st.StepLoss = distortion.item();
+        var tail = st.Half.Tail(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features"));
+        st.StepMse = tail.Mse;
+        st.StepLoss = tail.DistortionTerm;
         st.SumMse += st.StepMse;
         st.SumLoss += st.StepLoss;
-        var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = st.GradientUplink.Encode(g2) };
-        if (st.GradientUplink.LastStats is { } gs) { st.Coded3 += gs; st.HasCoded3 = true; }
-        var macs = 3 * CodecLayers.Macs(false, ctx.Plan.Tail, CodecLayers.TransformLayers, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
-        Charge(macs, t0);
+        var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = tail.Gradient };
+        if (tail.Stats is { } gs) { st.Coded3 += gs; st.HasCoded3 = true; }
+        Charge(tail.Macs, t0);
         Send(msg, ctx.Server, Phase.AwaitGradient1);
     }
 
@@ -297,40 +235,14 @@ public sealed class ClientActor : ReceiveActor
         if (st is null || m.Round != st.Round || m.Step != st.Step || m.Split != 1 || st.Phase != Phase.AwaitGradient1) return;
         var o = ctx.Options;
         var t0 = Stopwatch.GetTimestamp();
-        using (var scope = DisposeScope.Open())
+        var end = st.Half.HeadBackward(m.Gradient, What("split-1 gradient"));
+        if (end.BppFeatures1 is { } bpp)
         {
-            var lap = t0;
-            var g1 = GradientCodec.Decode(m.Gradient, What("split-1 gradient")).to(st.F1!.device);
-            ctx.Profile.Lap(ProfilePart.GradientDecode, ref lap);
-            var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
-            if (st.Bits1 is not null && o.Loss.Beta > 0)
-            {
-                var rate = st.Bits1 * (o.Loss.Beta / pixels);
-                autograd.backward([st.F1, rate], [g1, null]);
-            }
-            else autograd.backward([st.F1], [g1]);
-            ctx.Profile.Lap(ProfilePart.ClientBackward, ref lap);
-            if (st.Bits1 is not null)
-            {
-                var bpp = st.Bits1.item() / pixels;
-                st.SumBpp1 += bpp;
-                st.SumLoss += o.Loss.Beta * bpp;
-            }
-            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(st.Model.parameters_(), o.Training.ClipGradNorm);
-            st.Optimizer.step();
-            st.Optimizer.zero_grad();
-            if (st.AuxOptimizer is not null && st.Model.feature1?.entropy_bottleneck is { } eb)
-            {
-                eb.loss().backward();
-                st.AuxOptimizer.step();
-                st.AuxOptimizer.zero_grad();
-            }
-            ctx.Profile.Lap(ProfilePart.ClientOptimizer, ref lap);
+            st.SumBpp1 += bpp;
+            st.SumLoss += end.RateTerm;
         }
-        st.ClearStep();
         st.Samples += o.Data.BatchSize;
-        var macs = 2 * CodecLayers.Macs(true, 0, ctx.Plan.Head, ctx.Plan.N, ctx.Plan.M, o.Data.BatchSize, o.Data.Crop, o.Data.Crop);
-        Charge(macs, t0);
+        Charge(end.Macs, t0);
         st.Step++;
         if (st.Step < st.Steps) StartStep();
         else Finish();
@@ -341,7 +253,7 @@ public sealed class ClientActor : ReceiveActor
     {
         var st = active!;
         var t0 = Stopwatch.GetTimestamp();
-        personal = ParameterSet.FromModule(st.Model.named_parameters(), ctx.Personal.Matches);
+        personal = ParameterSet.FromModule(st.Half.Model.named_parameters(), ctx.Personal.Matches);
         if (personal.Count > 0) ctx.ClientPersonalState[spec.Id] = personal; // for the per-client evaluation (in process)
         var update = new ClientUpdate
         {
@@ -354,9 +266,9 @@ public sealed class ClientActor : ReceiveActor
                 Gradient2 = st.HasCoded3 ? CodingTotalsOf.From(st.Coded3, st.Steps) : null,
             },
         };
-        update.Parameters.AddRange(ParameterSet.FromModule(st.Model.named_parameters(), n => !ctx.Personal.Matches(n)).ToMessages());
-        st.Model.Dispose();
-        st.Model = null!;
+        update.Parameters.AddRange(ParameterSet.FromModule(st.Half.Model.named_parameters(), n => !ctx.Personal.Matches(n)).ToMessages());
+        st.Half.Dispose();
+        st.Half = null!;
         ctx.Profile.Add(ProfilePart.ClientModelSync, t0);
         Interlocked.Increment(ref ctx.Updates.Sent);
         ctx.ClientFinished?.Invoke(spec.Id, st.Round);

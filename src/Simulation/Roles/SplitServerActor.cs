@@ -26,7 +26,7 @@ public sealed class SplitServerActor : ReceiveActor
     private Generator noise;
     // FedLC: body parameters kept per client (null when federation.server-personal is empty).
     private readonly ServerPersonalization? personal;
-    private readonly Dictionary<string, Body> copies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServerHalf> copies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
     // Per client: the last answer, and the attempt of the request it answers (a duplicate of that request is not answered again).
@@ -44,34 +44,14 @@ public sealed class SplitServerActor : ReceiveActor
     // What the entropy coders of transfers [2] and [4] wrote, per client (summed in client order, like stats).
     private readonly SortedDictionary<string, (Models.Coding.CodingStats F2, Models.Coding.CodingStats G1, long N2, long N4)> coded = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// A body with its optimizers, noise and gradient codec: the global one in SFLv2; in SFLv1 a per-client copy with
-    /// streams seeded by (round, client), so no result depends on the order in which clients are served.
-    /// </summary>
-    private sealed class Body(ServerModel model, Adam optimizer, Adam aux, FeatureCodec downlink, GradientCodec gradients, Generator? noise) : IDisposable
-    {
-        public readonly ServerModel Model = model;
-        public readonly Adam Optimizer = optimizer, Aux = aux;
-        public readonly FeatureCodec Downlink = downlink;
-        public readonly GradientCodec Gradients = gradients;
-        public long Samples;
-        /// <summary>The per-client parameters swapped into this body, and their optimizers (FedLC).</summary>
-        public ServerPersonalization.Binding? Personal;
-        public void Dispose()
-        {
-            if (noise is null) return; // the global body lives as long as the server
-            Model.Dispose(); Optimizer.Dispose(); Aux.Dispose(); noise.Dispose();
-        }
-    }
-
     /// <summary>The server half of one client's step, kept between transfers [2] and [3].</summary>
-    private sealed class Pending(string client, uint round, uint step, Body body, Tensor f1, Tensor f2, Tensor serverLoss) : IDisposable
+    private sealed class Pending(string client, uint round, uint step, ServerHalf body, ServerStep work) : IDisposable
     {
         public readonly string Client = client;
         public readonly uint Round = round, Step = step;
-        public readonly Body Body = body;
-        public readonly Tensor F1 = f1, F2 = f2, ServerLoss = serverLoss;
-        public void Dispose() { F1.Dispose(); F2.Dispose(); ServerLoss.Dispose(); }
+        public readonly ServerHalf Body = body;
+        public readonly ServerStep Work = work;
+        public void Dispose() => Work.Dispose();
     }
 
     private sealed record PendingTimeout(string Client, uint Round, uint Step);
@@ -143,14 +123,14 @@ public sealed class SplitServerActor : ReceiveActor
     private Adam AuxOptimizer(ServerModel m) => new(m.aux_parameters(Shared), ctx.Options.Training.AuxLr);
 
     /// <summary>Swaps <paramref name="client"/>'s own parameters into <paramref name="body"/> (FedLC), releasing another client's first.</summary>
-    private void BindPersonal(Body body, string client)
+    private void BindPersonal(ServerHalf body, string client)
     {
         if (personal is null || body.Personal?.Client == client) return;
         ReleasePersonal(body);
         body.Personal = personal.Bind(client, body.Model, ServerLr(plan!.Round), ctx.Options.Training.ServerOptimizer, ctx.Options.Training.AuxLr);
     }
 
-    private void ReleasePersonal(Body body)
+    private void ReleasePersonal(ServerHalf body)
     {
         if (personal is null || body.Personal is null) return;
         personal.Release(body.Personal, restoreShared: ReferenceEquals(body.Model, global));
@@ -269,45 +249,31 @@ public sealed class SplitServerActor : ReceiveActor
         }
         var body = BodyFor(m.Client);
         BindPersonal(body, m.Client);
-        using var scope = DisposeScope.Open();
-        Tensor f1;
-        var lap = t0;
+        BodyOutput output;
         try
         {
-            f1 = FeatureCodec.Decode(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}").to(ctx.Device);
+            output = body.Body(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), m.RateNormalizer, ctx.Device, $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}");
         }
         catch (InvalidDataException)
         {
             ServeNext();
             return; // undecodable: the client retransmits
         }
-        f1.requires_grad_();
-        ctx.Profile.Lap(ProfilePart.FeatureDecode, ref lap);
-        var (f2, likelihoods) = body.Model.body(f1);
-        var pixels = (double)m.RateNormalizer;
-        var rImg = likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
-        ctx.Profile.Lap(ProfilePart.ServerForward, ref lap);
-        var enc = body.Downlink.Encode(f2, training: true); // profiled by the codec
-        lap = Stopwatch.GetTimestamp();
-        var serverLoss = enc.Bits is not null && o.Loss.Beta > 0 ? (rImg + enc.Bits * o.Loss.Beta) / pixels : rImg / pixels;
-        if (enc.Stats is { } cs2)
+        if (output.Stats is { } cs2)
         {
             var c = coded.GetValueOrDefault(m.Client);
             coded[m.Client] = c with { F2 = c.F2 + cs2, N2 = c.N2 + 1 };
         }
         var sum = stats.GetValueOrDefault(m.Client);
-        stats[m.Client] = (sum.BppImage + rImg.item() / pixels, sum.BppFeatures2 + (enc.Bits?.item() ?? 0) / pixels, sum.Aux, sum.Steps + 1);
-        ctx.Profile.Lap(ProfilePart.ServerForward, ref lap);
-        var p = new Pending(m.Client, m.Round, m.Step, body, f1.DetachFromDisposeScope(), enc.DataPath.DetachFromDisposeScope(), serverLoss.DetachFromDisposeScope());
+        stats[m.Client] = (sum.BppImage + output.BppImage, sum.BppFeatures2 + output.BppFeatures2, sum.Aux, sum.Steps + 1);
+        var p = new Pending(m.Client, m.Round, m.Step, body, output.Step);
         if (pending.Remove(m.Client, out var old)) old.Dispose();
         pending[m.Client] = p;
-        var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = enc.Wire, RateNormalizer = m.RateNormalizer };
+        var reply = new SplitFeatures { Round = m.Round, Client = m.Client, Step = m.Step, Split = 2, Features = output.Features, RateNormalizer = m.RateNormalizer };
         lastReply[m.Client] = (m.Round, m.Step, 2, reply, m.Attempt);
-        var batch = f1.size(0);
-        var size = (long)Math.Sqrt(pixels / batch);
-        Charge(BodyMacs(batch, size), t0);
+        Charge(output.Macs, t0);
         from.Tell(reply, Self);
-        Context.Timers.StartSingleTimer(("pending", m.Client), new PendingTimeout(m.Client, m.Round, m.Step), PendingFor(m.Client, reply, enc.DataPath.numel()));
+        Context.Timers.StartSingleTimer(("pending", m.Client), new PendingTimeout(m.Client, m.Round, m.Step), PendingFor(m.Client, reply, output.Elements));
     }
 
     /// <summary>Transfer [3]: backpropagate ∂L/∂f̂2 and the server's rate terms, step, send ∂L/∂f̂1 ([4]).</summary>
@@ -334,47 +300,22 @@ public sealed class SplitServerActor : ReceiveActor
             from.Tell(new StepUnknown { Round = m.Round, Client = m.Client, Step = m.Step }, Self);
             return;
         }
-        var o = ctx.Options;
         var t0 = Stopwatch.GetTimestamp();
-        Google.Protobuf.IMessage reply;
-        using (var scope = DisposeScope.Open())
+        var own = p.Body.Personal;
+        if (personal is not null && own?.Client != m.Client)
+            throw new InvalidOperationException($"the body holds the per-client parameters of {own?.Client ?? "no client"}, not of {m.Client}");
+        BodyBackwardOutput output;
+        try { output = p.Body.BodyBackward(p.Work, m.Gradient, $"split-2 gradient of {m.Client}, round {m.Round}, step {m.Step}"); }
+        catch (InvalidDataException) { return; }
+        var auxSum = stats.GetValueOrDefault(m.Client);
+        stats[m.Client] = auxSum with { Aux = auxSum.Aux + output.AuxLoss };
+        Google.Protobuf.IMessage reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = output.Gradient };
+        if (output.Stats is { } gs)
         {
-            Tensor g2;
-            var lap = t0;
-            try { g2 = GradientCodec.Decode(m.Gradient, $"split-2 gradient of {m.Client}, round {m.Round}, step {m.Step}").to(p.F2.device); }
-            catch (InvalidDataException) { return; }
-            ctx.Profile.Lap(ProfilePart.GradientDecode, ref lap);
-            autograd.backward([p.F2, p.ServerLoss], [g2, null]);
-            ctx.Profile.Lap(ProfilePart.ServerBackward, ref lap);
-            var g1 = p.F1.grad ?? throw new InvalidOperationException("no gradient reached the split-1 features");
-            if (o.Training.ClipGradNorm > 0) GradClip.clip_grad_norm_(p.Body.Model.main_parameters(), o.Training.ClipGradNorm);
-            var own = p.Body.Personal;
-            if (personal is not null && own?.Client != m.Client)
-                throw new InvalidOperationException($"the body holds the per-client parameters of {own?.Client ?? "no client"}, not of {m.Client}");
-            p.Body.Optimizer.step();
-            p.Body.Optimizer.zero_grad();
-            own?.Main.step();
-            own?.Main.zero_grad();
-            var aux = p.Body.Model.aux_loss();
-            var auxSum = stats.GetValueOrDefault(m.Client);
-            stats[m.Client] = auxSum with { Aux = auxSum.Aux + aux.item() };
-            aux.backward();
-            p.Body.Aux.step();
-            p.Body.Aux.zero_grad();
-            own?.Aux?.step();
-            own?.Aux?.zero_grad();
-            ctx.Profile.Lap(ProfilePart.ServerOptimizer, ref lap);
-            reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = p.Body.Gradients.Encode(g1) };
-            if (p.Body.Gradients.LastStats is { } gs)
-            {
-                var c = coded.GetValueOrDefault(m.Client);
-                coded[m.Client] = c with { G1 = c.G1 + gs, N4 = c.N4 + 1 };
-            }
-            p.Body.Samples += p.F1.size(0);
-            var batch = p.F1.size(0);
-            var size = (long)Math.Sqrt((double)o.Data.Crop * o.Data.Crop);
-            Charge(2 * BodyMacs(batch, size), t0);
+            var c = coded.GetValueOrDefault(m.Client);
+            coded[m.Client] = c with { G1 = c.G1 + gs, N4 = c.N4 + 1 };
         }
+        Charge(output.Macs, t0);
         lastReply[m.Client] = (m.Round, m.Step, 1, reply, m.Attempt);
         pending.Remove(m.Client);
         p.Dispose();
@@ -421,9 +362,9 @@ public sealed class SplitServerActor : ReceiveActor
         }
     }
 
-    private Body BodyFor(string client)
+    private ServerHalf BodyFor(string client)
     {
-        if (!sflv1) return globalBody ??= new Body(global, globalOptimizer, globalAux, Downlink(global, noise), gradientDownlink, null);
+        if (!sflv1) return globalBody ??= new ServerHalf(ctx.Plan, ctx.Step, global, globalOptimizer, globalAux, Downlink(global, noise), gradientDownlink, null, ctx.Profile);
         if (copies.TryGetValue(client, out var b)) return b;
         ServerModel copy;
         using (var scope = DisposeScope.Open())
@@ -438,12 +379,12 @@ public sealed class SplitServerActor : ReceiveActor
         var o = ctx.Options;
         var grads = GradientCodec.Create(o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, new Random((int)ctx.DeriveSeed("grad-down", plan.Round, index)), o.Split.Gradients.Step);
         grads.Profile = ctx.Profile;
-        b = new Body(copy, MainOptimizer(copy), AuxOptimizer(copy), Downlink(copy, noiseCopy), grads, noiseCopy);
+        b = new ServerHalf(ctx.Plan, ctx.Step, copy, MainOptimizer(copy), AuxOptimizer(copy), Downlink(copy, noiseCopy), grads, noiseCopy, ctx.Profile);
         copies[client] = b;
         return b;
     }
 
-    private Body? globalBody;
+    private ServerHalf? globalBody;
 
     /// <summary>Round end (from the aggregator): SFLv1 averages the body copies of the clients whose updates were kept.</summary>
     private uint endedRound;
@@ -532,14 +473,6 @@ public sealed class SplitServerActor : ReceiveActor
     {
         OptimizerStates.Load(globalOptimizer, saved, "main.");
         OptimizerStates.Load(globalAux, saved, "aux.");
-    }
-
-    private long BodyMacs(long batch, long size)
-    {
-        var plan = ctx.Plan;
-        return CodecLayers.Macs(true, plan.Head, CodecLayers.TransformLayers, plan.N, plan.M, batch, size, size)
-             + CodecLayers.HyperMacs(plan.IsHyperprior, plan.N, plan.M, batch, size, size)
-             + CodecLayers.Macs(false, 0, plan.Tail, plan.N, plan.M, batch, size, size);
     }
 
     private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, ctx.Options.Runtime.ServerSpeed, t0));

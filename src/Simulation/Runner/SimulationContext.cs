@@ -61,7 +61,7 @@ public sealed class SimulationContext
     public ParameterSet? ServerOptimizerCheckpoint { get; set; }
     public ParameterSet? AggregatorCheckpoint { get; set; }
     /// <summary>
-    /// The split server's per-client parameters and their optimizer state (<see cref="Roles.ServerPersonalization"/>),
+    /// The split server's per-client parameters and their optimizer state (<see cref="Split.ServerPersonalization"/>),
     /// saved with <see cref="ServerCheckpoint"/>: a restarted or resumed server keeps every client's copy.
     /// </summary>
     public ParameterSet? ServerPersonalCheckpoint { get; set; }
@@ -76,6 +76,10 @@ public sealed class SimulationContext
 
     /// <summary>Where tensors live (<c>cofusfl.torch.device</c>); checked by <see cref="SimulationRunner.Validate"/>.</summary>
     public CoFUsfl.Torch.Device Device => CoFUsfl.Torch.Device.Parse(Options.Torch.Device);
+
+    /// <summary>What the halves of the split step take from <see cref="Options"/>.</summary>
+    public StepSettings Step => step ??= StepSettings.From(Options);
+    private StepSettings? step;
 
     public Protocol.FeatureDensity? EntropyUplink => Protocol.FeatureCodec.DensityOf(Options.Split.Features.Uplink);
     public Protocol.FeatureDensity? EntropyDownlink => Protocol.FeatureCodec.DensityOf(Options.Split.Features.Downlink);

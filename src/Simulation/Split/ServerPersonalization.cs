@@ -1,10 +1,9 @@
 using CoFUsfl.Simulation.Configuration;
-using CoFUsfl.Simulation.Split;
 using CoFUsfl.Simulation.Strategies;
 using CoFUsfl.Torch;
 using CoFUsfl.Torch.Optim;
 
-namespace CoFUsfl.Simulation.Roles;
+namespace CoFUsfl.Simulation.Split;
 
 /// <summary>
 /// FedLC on the split server (<c>federation.server-personal</c>): the matching body parameters (the latent's entropy
