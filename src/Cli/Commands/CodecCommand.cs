@@ -187,10 +187,19 @@ public static class CodecCommand
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N images (0 = all)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (per image and mean)." };
         var outFile = new Option<string?>("--out") { Description = "Also write the JSON result to this file (input of codec plot)." };
-        var c = new Command("eval", "PSNR, MS-SSIM and bpp from real bitstreams (and estimated bpp, encode/decode ms).") { model, dataset, limit, json, outFile };
+        var split = new Option<string?>("--split-quantization")
+        {
+            Description = "A CoF U-SFL run's checkpoint (RUN/checkpoints/latest.safetensors): round the split features with its learned gains at inference, as the run trained the codec (adaptive feature codec).",
+        };
+        var c = new Command("eval", "PSNR, MS-SSIM and bpp from real bitstreams (and estimated bpp, encode/decode ms).") { model, dataset, limit, json, outFile, split };
         c.SetAction(r =>
         {
             using var m = LoadModel(r.GetValue(model)!);
+            if (r.GetValue(split) is { } checkpoint)
+            {
+                try { m.Split = CodecTrainer.LoadSplitQuantization(checkpoint); }
+                catch (Exception e) when (e is FormatException or IOException or ArgumentException or InvalidDataException) { throw new CliException($"error: --split-quantization {checkpoint}: {e.Message}"); }
+            }
             EvalSummary s;
             try { s = new CodecEvaluator(r.GetValue(dataset)!).Evaluate(m, r.GetValue(limit)); }
             catch (Exception e) when (e is DirectoryNotFoundException or ImageFormatException or IOException) { throw new CliException($"error: {e.Message}"); }
@@ -198,6 +207,7 @@ public static class CodecCommand
             var o = s.ToJson();
             o["model"] = m.Name;
             o["checkpoint"] = Path.GetFullPath(r.GetValue(model)!);
+            if (r.GetValue(split) is { } sq) o["split_quantization"] = Path.GetFullPath(sq);
             if (r.GetValue(outFile) is { } f)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(f))!);

@@ -73,11 +73,27 @@ public abstract class CompressionModel : Module
     /// <summary>ŷ and likelihoods from y: the part between g_a and g_s (the split server's core).</summary>
     public abstract LatentResult latent_forward(Tensor y);
 
+    /// <summary>
+    /// The rounding of the split features a CoF U-SFL codec was trained with, applied at inference so the codec runs
+    /// as it was trained (null: the transforms without it, as trained by plain U-SFL or <c>codec train</c>).
+    /// </summary>
+    public SplitQuantization? Split { get; set; }
+
+    /// <summary>y = g_a(x), with the split-1 rounding of <see cref="Split"/> if set.</summary>
+    public Tensor analysis(Tensor x) => Split is { Gain1: { } g1 } s
+        ? g_a.forward_range(SplitQuantization.Round(g_a.forward_range(x, 0, s.Head), g1), s.Head, CodecLayers.TransformLayers)
+        : g_a.forward(x);
+
+    /// <summary>x̂ = g_s(ŷ), with the split-2 rounding of <see cref="Split"/> if set.</summary>
+    public Tensor synthesis(Tensor yHat) => Split is { Gain2: { } g2 } s
+        ? g_s.forward_range(SplitQuantization.Round(g_s.forward_range(yHat, 0, s.Tail), g2), s.Tail, CodecLayers.TransformLayers)
+        : g_s.forward(yHat);
+
     public ForwardResult forward(Tensor x)
     {
-        var y = g_a.forward(x);
+        var y = analysis(x);
         var latent = latent_forward(y);
-        return new ForwardResult(g_s.forward(latent.YHat), latent.Likelihoods) { YHat = latent.YHat };
+        return new ForwardResult(synthesis(latent.YHat), latent.Likelihoods) { YHat = latent.YHat };
     }
 
     /// <summary>Sum of the entropy bottlenecks' quantile losses (optimized by the separate aux optimizer).</summary>
@@ -110,7 +126,7 @@ public abstract class CompressionModel : Module
     {
         using var scope = DisposeScope.Open();
         using var ng = torch.no_grad();
-        return compress_latent(g_a.forward(x));
+        return compress_latent(analysis(x));
     }
 
     public Tensor decompress(CompressedStrings strings)
@@ -118,7 +134,22 @@ public abstract class CompressionModel : Module
         using var scope = DisposeScope.Open();
         using var ng = torch.no_grad();
         var yHat = decompress_latent(strings);
-        return g_s.forward(yHat).clamp(0, 1).MoveToOuterDisposeScope();
+        return synthesis(yHat).clamp(0, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// CoF U-SFL's rounding of the split features: f̂ = round(f·gain)/gain per channel after g_a's first <paramref name="Head"/>
+/// layers (<paramref name="Gain1"/>) and after g_s's first <paramref name="Tail"/> layers (<paramref name="Gain2"/>); a null
+/// gain leaves that split unrounded (float32 transfers). The adaptive feature codec's quantizer.
+/// </summary>
+public sealed record SplitQuantization(int Head, float[]? Gain1, int Tail, float[]? Gain2)
+{
+    public static Tensor Round(Tensor f, float[] gain)
+    {
+        if (f.size(1) != gain.Length) throw new ArgumentException($"split quantization: {gain.Length} gains for {f.size(1)} channels");
+        var g = torch.from_array(gain, 1, gain.Length, 1, 1).to(f.device);
+        return (f * g).round() / g;
     }
 }
 

@@ -206,6 +206,39 @@ public static class CodecTrainer
         }
     }
 
+    /// <summary>
+    /// The split features' rounding of a CoF U-SFL run, from its checkpoint (<c>checkpoints/latest.safetensors</c>):
+    /// the split points from its metadata and the learned gains <c>feature1.log_gain</c>, <c>feature2.log_gain</c>
+    /// (a split without one was a float32 transfer and stays unrounded). Adaptive feature codecs only: the learned
+    /// density rounds around its medians.
+    /// </summary>
+    public static SplitQuantization LoadSplitQuantization(string checkpoint)
+    {
+        var meta = new Dictionary<string, string>();
+        var tensors = Safetensors.Load(checkpoint, meta);
+        try
+        {
+            if (!meta.TryGetValue("head", out var head) || !meta.TryGetValue("tail", out var tail))
+                throw new FormatException($"{checkpoint}: no head/tail metadata (not the checkpoint of a split run)");
+            if (tensors.Keys.Any(k => k.StartsWith("feature1.entropy_bottleneck.", StringComparison.Ordinal) || k.StartsWith("feature2.entropy_bottleneck.", StringComparison.Ordinal)))
+                throw new FormatException($"{checkpoint}: the run used the learned feature density ('entropy' codec); split quantization at inference supports the 'adaptive' codec's rounding only");
+            float[]? Gain(string name)
+            {
+                if (!tensors.TryGetValue(name, out var t)) return null;
+                var g = t.exp().contiguous().data<float>();
+                if (g.Any(v => !float.IsFinite(v) || v <= 0)) throw new FormatException($"{checkpoint}: '{name}' is not a finite positive gain");
+                return g;
+            }
+            var (g1, g2) = (Gain("feature1.log_gain"), Gain("feature2.log_gain"));
+            if (g1 is null && g2 is null) throw new FormatException($"{checkpoint}: no feature1.log_gain or feature2.log_gain (the run sent float32 features: nothing was rounded)");
+            return new SplitQuantization(int.Parse(head, System.Globalization.CultureInfo.InvariantCulture), g1, int.Parse(tail, System.Globalization.CultureInfo.InvariantCulture), g2);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
     public static JsonObject ToJson(StepLog s)
     {
         var j = new JsonObject

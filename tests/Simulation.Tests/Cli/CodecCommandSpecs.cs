@@ -44,6 +44,15 @@ public class CodecCommandSpecs(TrainedCodecFixture codec) : IClassFixture<Traine
     }
 
     [Fact]
+    public void Codec_eval_with_split_quantization_refuses_a_checkpoint_that_is_not_a_split_runs()
+    {
+        codec.Train.ShouldSucceed();
+        var r = Cli("codec", "eval", "--model", codec.Model, "--dataset", Repo.Kodak, "--limit", "1", "--split-quantization", codec.Model);
+        r.ExitCode.Should().NotBe(0);
+        r.Stderr.Should().Contain("--split-quantization").And.Contain("no head/tail metadata");
+    }
+
+    [Fact]
     public void Codec_train_with_a_teacher_distills_a_smaller_student_and_logs_its_distance_to_the_teacher()
     {
         codec.Train.ShouldSucceed();
