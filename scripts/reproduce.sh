@@ -27,7 +27,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 # The order matters only for what is there first when time runs out: the baseline, the headline, then the sweep.
-runs=(usfl-float32 cof-full cof-full-step2 cof-features cof-full-beta4 cof-full-beta0p25 cof-full-beta0p0625 cof-full-beta0)
+runs=(usfl-float32 cof-full cof-full-step2 cof-features cof-full-beta4 cof-full-beta0p25 cof-full-beta0p0625 cof-full-beta0 cof-full-gain16)
 if [[ $report_only == 0 ]]; then
   ./cofusfl --version > /dev/null # build once, before lanes start
   todo=()
@@ -53,12 +53,22 @@ if [[ $report_only == 0 ]]; then
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [[ $failed == 0 ]] || exit 1
 fi
+kodak_dir() { ./cofusfl config resolve "$dir/common.conf" --json --with-reference | python3 -c 'import json,sys,os; c=json.load(sys.stdin)["cofusfl"]; print(os.path.join(c["data"]["root"], c["evaluation"]["dataset"]))'; }
 ref="$out/codec-reference"
 if [[ $report_only == 0 && ( $force == 1 || ! -f "$ref/kodak.json" ) && -f "$dir/codec-reference.conf" ]]; then
   echo "reproduce: codec-only reference (codec train of the same model and steps)"
   ./cofusfl codec train "$dir/codec-reference.conf" -D cofusfl.codec-training.out="$ref" "${extra[@]}"
-  ./cofusfl codec eval --model "$ref/codec.safetensors" --dataset "$(./cofusfl config resolve "$dir/common.conf" --json --with-reference | python3 -c 'import json,sys,os; c=json.load(sys.stdin)["cofusfl"]; print(os.path.join(c["data"]["root"], c["evaluation"]["dataset"]))')" --out "$ref/kodak.json" > /dev/null
+  ./cofusfl codec eval --model "$ref/codec.safetensors" --dataset "$(kodak_dir)" --out "$ref/kodak.json" > /dev/null
 fi
+# Each CoF run with adaptive features once more on Kodak, its split features rounded at inference by its learned gains
+# (the codec as it was trained): the report compares it with the default evaluation.
+for r in "${runs[@]}"; do
+  f="$out/$r"
+  [[ $report_only == 0 && -f "$f/summary.json" && -f "$f/checkpoints/latest.safetensors" && ! -f "$f/kodak-split-quantized.json" ]] || continue
+  grep -q '"adaptive"' "$f/config.conf" || continue
+  echo "reproduce: $r evaluated with its split quantization"
+  ./cofusfl codec eval --model "$f/codec.safetensors" --dataset "$(kodak_dir)" --split-quantization "$f/checkpoints/latest.safetensors" --out "$f/kodak-split-quantized.json" > /dev/null
+done
 present=()
 for r in "${runs[@]}"; do [[ -f "$out/$r/summary.json" ]] && present+=("$out/$r"); done
 if [[ ${#present[@]} -eq 0 ]]; then echo "reproduce: no finished run in $out" >&2; exit 1; fi
