@@ -14,7 +14,13 @@ public static class ReportCommand
         var output = new Option<string>("--out") { Description = "Markdown file to write; its plots go to <name>-plots/ beside it.", DefaultValueFactory = _ => "docs/results.md" };
         var title = new Option<string>("--title") { Description = "Title of the document.", DefaultValueFactory = _ => "CoF U-SFL: communication vs quality" };
         var reference = new Option<string?>("--codec-reference") { Description = "JSON of `codec eval --out` for the same codec trained without a split (cofusfl codec train): shown as the reference point." };
-        var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title, reference };
+        var kind = new Option<string>("--kind")
+        {
+            Description = "communication: bytes vs quality against the first run (the CoF U-SFL reproduction); personalization: every client's codec on its own domain's held-out images (FedLC).",
+            DefaultValueFactory = _ => "communication",
+        };
+        kind.AcceptOnlyFromAmong("communication", "personalization");
+        var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title, reference, kind };
         command.SetAction(r =>
         {
             var folders = new List<RunFolder>();
@@ -34,7 +40,12 @@ public static class ReportCommand
                     throw new CliException($"error: --codec-reference {f}: not a codec eval result ({e.Message})");
                 }
             }
-            ResultsReport.Write(folders, path, r.GetValue(title)!, DateTimeOffset.UtcNow, codec);
+            if (r.GetValue(kind) == "personalization")
+            {
+                try { PersonalizationReport.Write(folders, path, r.GetValue(title)!, DateTimeOffset.UtcNow); }
+                catch (InvalidDataException e) { throw new CliException($"error: {e.Message}"); }
+            }
+            else ResultsReport.Write(folders, path, r.GetValue(title)!, DateTimeOffset.UtcNow, codec);
             AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(path)}[/] ({folders.Count} runs)");
             return 0;
         });
