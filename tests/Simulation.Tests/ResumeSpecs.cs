@@ -1,3 +1,4 @@
+using CoFUsfl.Simulation.Metrics;
 using CoFUsfl.Torch;
 using CoFUsfl.Simulation.Configuration;
 using CoFUsfl.Simulation.Runner;
@@ -54,6 +55,27 @@ public class ResumeSpecs
         }
         resumed.Rounds.Select(Comparable).Should().Equal(through.Rounds.Select(Comparable));
         resumed.Summary["final_model_hash"]!.GetValue<string>().Should().Be(through.Summary["final_model_hash"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Client_side_personal_parameters_are_carried_over_a_resume_and_a_resume_without_them_is_refused()
+    {
+        var o = SimulationSpecs.Small(rounds: 3, steps: 2, clients: 2);
+        o = o with { Federation = o.Federation with { Personal = ["feature1.*"] } };
+        var through = SimulationRunner.Run(o, new RunRequest(SimulationSpecs.TempDir()), images: new SyntheticImages());
+        var dir = SimulationSpecs.TempDir();
+        SimulationRunner.Run(o with { Run = o.Run with { Rounds = 1 } }, new RunRequest(dir), images: new SyntheticImages());
+        var personal = Path.Combine(dir, "checkpoints", RunRecorder.ClientPersonalCheckpointFile);
+        File.Exists(personal).Should().BeTrue();
+        var copy = personal + ".kept";
+        File.Copy(personal, copy);
+        File.Delete(personal);
+        var refused = () => SimulationRunner.Run(o, new RunRequest(dir, Resume: true), images: new SyntheticImages());
+        refused.Should().Throw<FileNotFoundException>().WithMessage($"*federation.personal*{RunRecorder.ClientPersonalCheckpointFile}*");
+        File.Move(copy, personal);
+        var resumed = SimulationRunner.Run(o, new RunRequest(dir, Resume: true), images: new SyntheticImages());
+        resumed.Summary["final_model_hash"]!.GetValue<string>().Should().Be(through.Summary["final_model_hash"]!.GetValue<string>(),
+            "each client continues from its own split-1 feature model, as in the run through");
     }
 
     [Fact]

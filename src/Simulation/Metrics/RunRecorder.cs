@@ -286,6 +286,9 @@ public sealed class RunRecorder : IRoundObserver
     /// <summary>The split server's per-client parameters beside <c>latest.safetensors</c> (FedLC).</summary>
     public const string ServerPersonalCheckpointFile = "latest.server-personal.safetensors";
 
+    /// <summary>Every client's client-side personal parameters (<c>federation.personal</c>), as <c>client/name</c> (in process only).</summary>
+    public const string ClientPersonalCheckpointFile = "latest.client-personal.safetensors";
+
     private void SaveCheckpoint(RoundRecord r)
     {
         var ckdir = Path.Combine(dir, "checkpoints");
@@ -323,6 +326,17 @@ public sealed class RunRecorder : IRoundObserver
             Safetensors.Save(personalPath, state, meta);
         }
         else File.Delete(personalPath);
+        // Every client's own client-side parameters (federation.personal) as of its last finished round. In process only:
+        // in cluster mode they live on the workers, and a resume of such a run is refused (SimulationRunner).
+        var clientPersonalPath = Path.Combine(ckdir, ClientPersonalCheckpointFile);
+        if (ctx.Options.Federation.Personal.Count > 0 && !ctx.ClientPersonalState.IsEmpty)
+        {
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (client, set) in ctx.ClientPersonalState.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                foreach (var n in set.Names) state[$"{client}/{n}"] = torch.from_array(set[n].Values, set[n].Shape);
+            Safetensors.Save(clientPersonalPath, state, meta);
+        }
+        else File.Delete(clientPersonalPath);
         // The codec alone (CompressAI names), usable by `cofusfl codec compress/decompress/eval`.
         using var codec = AssembleCodec(r.ServerParameters, r.ClientParameters);
         Safetensors.Save(Path.Combine(dir, "codec.safetensors"), codec.state_dict(), meta);

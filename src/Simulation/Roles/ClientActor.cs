@@ -60,6 +60,8 @@ public sealed class ClientActor : ReceiveActor
     {
         this.ctx = ctx;
         this.spec = spec;
+        // Its personal parameters as last published (a resumed run's checkpoint, or this actor's own before a restart).
+        personal = ctx.ClientPersonalState.GetValueOrDefault(spec.Id);
         Receive<GlobalModel>(OnGlobalModel);
         Receive<FeatureTables>(OnServerTables);
         Receive<TablesRequest>(OnTablesRequest);

@@ -240,6 +240,30 @@ public static class SimulationRunner
                     "was the run started without server-personal?");
             ctx.ServerPersonalCheckpoint = LoadCheckpointSet(personalPath, round);
         }
+        // Every client's client-side personal parameters of the same round, handed to the client actors as they start.
+        if (ctx.Options.Federation.Personal.Count > 0)
+        {
+            var clientPersonalPath = Path.Combine(runDir, "checkpoints", RunRecorder.ClientPersonalCheckpointFile);
+            if (!File.Exists(clientPersonalPath))
+                throw new FileNotFoundException($"--resume: cofusfl.federation.personal is set but {clientPersonalPath} (every client's personal parameters) is missing: " +
+                    "the run was started without personal parameters, before any client finished a round, or in cluster mode, where they stay on the workers and are not checkpointed");
+            var all = LoadCheckpointSet(clientPersonalPath, round);
+            var known = ctx.Clients.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+            Dictionary<string, long[]> shapes;
+            using (var probe = new ClientModel(ctx.Plan, ctx.EntropyUplink, ctx.Options.Split.Features.GainInit, null))
+                shapes = probe.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape, StringComparer.Ordinal);
+            foreach (var name in all.Names)
+            {
+                var parts = name.Split('/', 2);
+                if (parts.Length != 2 || !known.Contains(parts[0]))
+                    throw new InvalidDataException($"--resume: {clientPersonalPath}: '{name}' is not client/parameter of a client of this run");
+                if (!shapes.TryGetValue(parts[1], out var shape) || !shape.SequenceEqual(all[name].Shape))
+                    throw new InvalidDataException($"--resume: {clientPersonalPath}: '{name}' [{string.Join(", ", all[name].Shape)}] is not a client-side parameter of this model" +
+                        (shape is null ? "" : $" (expected [{string.Join(", ", shape)}])"));
+                var set = ctx.ClientPersonalState.GetOrAdd(parts[0], _ => new ParameterSet());
+                set.Set(parts[1], all[name].Shape, all[name].Values);
+            }
+        }
         return uint.Parse(round, System.Globalization.CultureInfo.InvariantCulture) + 1;
     }
 
