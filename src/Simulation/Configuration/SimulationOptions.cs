@@ -6,7 +6,7 @@ namespace CoFUsfl.Simulation.Configuration;
 /// <summary>The whole <c>cofusfl</c> section.</summary>
 public sealed record SimulationOptions
 {
-    public long Seed { get; init; }
+    public long Seed { get; init; } = 42;
     public RunOptions Run { get; init; } = new();
     public TorchOptions Torch { get; init; } = new();
     public DataOptions Data { get; init; } = new();
@@ -17,7 +17,7 @@ public sealed record SimulationOptions
     public FederationOptions Federation { get; init; } = new();
     public ClientPopulationOptions Clients { get; init; } = new();
     public RuntimeOptions Runtime { get; init; } = new();
-    public CoFUsfl.Actors.FaultPlan Faults { get; init; } = new();
+    public CoFUsfl.Actors.FaultPlan Faults { get; init; } = new() { Seed = 7 };
     public EvaluationOptions Evaluation { get; init; } = new();
     public Training.CodecTrainingOptions CodecTraining { get; init; } = new();
 }
@@ -42,7 +42,7 @@ public sealed record DataOptions
     /// <summary>Folder the relative data paths are resolved against (relative to the config file's folder).</summary>
     public string Root { get; init; } = "../shared/datasets";
     /// <summary>Training folders, one per image domain.</summary>
-    public IReadOnlyList<string> Train { get; init; } = [];
+    public IReadOnlyList<string> Train { get; init; } = ["bsds500/train", "sunhays80", "urban100"];
     public int Crop { get; init; } = 64;
     public int BatchSize { get; init; } = 4;
     public PartitionOptions Partition { get; init; } = new();
