@@ -117,6 +117,11 @@ public sealed class RunRecorder : IRoundObserver
         Coded("transfer3_gradient_up", stats.Select(s => s.Gradient2).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
         Coded("transfer4_gradient_down", r.Server.Gradient1);
         if (coding.Count > 0) line["coding"] = coding;
+        // Undecodable payloads dropped by either side this round (each client's in its update, the server's in its stats).
+        var rejectedByKind = new SortedDictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var counts in stats.Select(x => (IEnumerable<KeyValuePair<string, ulong>>)x.Rejected).Append(r.Server.Rejected))
+            foreach (var (kind, n) in counts) rejectedByKind[kind] = rejectedByKind.GetValueOrDefault(kind) + n;
+        line["rejected_by_kind"] = new JsonObject(rejectedByKind.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
         var (bytes, messages, total, transfers) = TrafficSince(system);
         line["bytes"] = bytes;
         line["messages"] = messages;
@@ -514,6 +519,12 @@ public sealed class RunRecorder : IRoundObserver
             ["clients_registered"] = ctx.Clients.Count,
             ["actor_failures"] = (Failures ?? new ActorFailures(null)).ToJson(earlier?["actor_failures"] as JsonObject),
         };
+        // Over every recorded round of every session (a resumed run keeps the earlier lines).
+        var rejectedTotals = new SortedDictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var x in rounds)
+            if (x["rejected_by_kind"] is JsonObject byKind)
+                foreach (var (kind, n) in byKind) rejectedTotals[kind] = rejectedTotals.GetValueOrDefault(kind) + n!.GetValue<ulong>();
+        summary["rejected_by_kind"] = new JsonObject(rejectedTotals.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
         if (lastEval is not null) summary["kodak"] = lastEval.ToJson(includeImages: false);
         if (lastPerClient is not null) summary["per_client"] = lastPerClient.DeepClone();
         var curve = rounds.Where(x => x["eval"] is not null).Select(x => (JsonNode)new JsonObject

@@ -52,6 +52,8 @@ public sealed class ClientActor : ReceiveActor
         /// <summary>What the entropy coders of transfers [1] and [3] wrote this round.</summary>
         public Models.Coding.CodingStats Coded1, Coded3;
         public bool HasCoded1, HasCoded3;
+        /// <summary>Payloads from the server this round that did not decode, by kind.</summary>
+        public readonly SortedDictionary<string, ulong> Rejected = new(StringComparer.Ordinal);
 
         public void Dispose() => Half?.Dispose();
     }
@@ -192,7 +194,12 @@ public sealed class ClientActor : ReceiveActor
     private void OnServerTables(FeatureTables t)
     {
         if (active is null || t.Round != active.Round || t.Split != 2) return;
-        active.ServerTables[t.Version] = FrozenFeatureTables.FromMessage(t);
+        try { active.ServerTables[t.Version] = FrozenFeatureTables.FromMessage(t); }
+        catch (InvalidDataException e)
+        {
+            Reject(RejectedPayloads.TablesDown, $"split-2 feature tables for {spec.Id}, round {t.Round}", e);
+            return; // requested again when features need them
+        }
         if (active.WaitingForTables is { } waiting && waiting.Features.TableVersion == t.Version)
         {
             active.WaitingForTables = null;
@@ -219,7 +226,13 @@ public sealed class ClientActor : ReceiveActor
             st.WaitingForTables = m; // decoded as soon as the tables arrive (or the retry of [1] brings [2] again)
             return;
         }
-        var tail = st.Half.Tail(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features"));
+        TailOutput tail;
+        try { tail = st.Half.Tail(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")); }
+        catch (InvalidDataException e)
+        {
+            Reject(RejectedPayloads.Features2, What("split-2 features"), e);
+            return; // the retry of [1] brings [2] again
+        }
         st.StepMse = tail.Mse;
         st.StepLoss = tail.DistortionTerm;
         st.SumMse += st.StepMse;
@@ -237,7 +250,13 @@ public sealed class ClientActor : ReceiveActor
         if (st is null || m.Round != st.Round || m.Step != st.Step || m.Split != 1 || st.Phase != Phase.AwaitGradient1) return;
         var o = ctx.Options;
         var t0 = Stopwatch.GetTimestamp();
-        var end = st.Half.HeadBackward(m.Gradient, What("split-1 gradient"));
+        HeadBackwardOutput end;
+        try { end = st.Half.HeadBackward(m.Gradient, What("split-1 gradient")); }
+        catch (InvalidDataException e)
+        {
+            Reject(RejectedPayloads.Gradient1, What("split-1 gradient"), e);
+            return; // the retry of [3] brings [4] again (the server answers it from its cache)
+        }
         if (end.BppFeatures1 is { } bpp)
         {
             st.SumBpp1 += bpp;
@@ -268,6 +287,7 @@ public sealed class ClientActor : ReceiveActor
                 Gradient2 = st.HasCoded3 ? CodingTotalsOf.From(st.Coded3, st.Steps) : null,
             },
         };
+        update.Stats.Rejected.Add(st.Rejected);
         update.Parameters.AddRange(ParameterSet.FromModule(st.Half.Model.named_parameters(), n => !ctx.Personal.Matches(n)).ToMessages());
         st.Half.Dispose();
         st.Half = null!;
@@ -291,6 +311,13 @@ public sealed class ClientActor : ReceiveActor
     }
 
     private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, spec.Speed, t0));
+
+    /// <summary>An undecodable payload from the server: dropped, counted for this round's update, its cause logged once.</summary>
+    private void Reject(string kind, string what, Exception e)
+    {
+        if (active is not null) RejectedPayloads.Count(active.Rejected, kind);
+        ctx.Rejections.Report(kind, what, e);
+    }
 
     protected override void PostStop() => Abandon();
 

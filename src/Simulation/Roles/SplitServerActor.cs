@@ -41,6 +41,8 @@ public sealed class SplitServerActor : ReceiveActor
     // in which clients were served (real clock, cluster).
     private readonly SortedDictionary<string, (double BppImage, double BppFeatures2, double Aux, long Steps)> stats = new(StringComparer.Ordinal);
     private uint statsRound;
+    // Payloads from clients this round that did not decode, by kind (reported in ServerStats).
+    private readonly SortedDictionary<string, ulong> rejected = new(StringComparer.Ordinal);
     // What the entropy coders of transfers [2] and [4] wrote, per client (summed in client order, like stats).
     private readonly SortedDictionary<string, (Models.Coding.CodingStats F2, Models.Coding.CodingStats G1, long N2, long N4)> coded = new(StringComparer.Ordinal);
 
@@ -180,6 +182,7 @@ public sealed class SplitServerActor : ReceiveActor
         globalOptimizer.LearningRate = ServerLr(p.Round);
         stats.Clear();
         coded.Clear();
+        rejected.Clear();
         statsRound = p.Round;
         if (global.Feature2 is { Density: FeatureDensity.Learned })
         {
@@ -194,7 +197,11 @@ public sealed class SplitServerActor : ReceiveActor
         if (t.Split != 1) return;
         FrozenFeatureTables parsed;
         try { parsed = FrozenFeatureTables.FromMessage(t); }
-        catch (InvalidDataException) { return; } // a corrupt table is re-requested when features need it
+        catch (InvalidDataException e)
+        {
+            Reject(RejectedPayloads.TablesUp, $"split-1 feature tables of {t.Client}, round {t.Round}", e);
+            return; // re-requested when features need it
+        }
         if (!clientTables.TryGetValue(t.Client, out var byVersion)) clientTables[t.Client] = byVersion = [];
         byVersion[t.Version] = parsed;
         if (waitingForTables.Remove(t.Client, out var w))
@@ -254,10 +261,11 @@ public sealed class SplitServerActor : ReceiveActor
         {
             output = body.Body(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), m.RateNormalizer, ctx.Device, $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}");
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException e)
         {
+            Reject(RejectedPayloads.Features1, $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}", e);
             ServeNext();
-            return; // undecodable: the client retransmits
+            return; // the client retransmits
         }
         if (output.Stats is { } cs2)
         {
@@ -306,7 +314,11 @@ public sealed class SplitServerActor : ReceiveActor
             throw new InvalidOperationException($"the body holds the per-client parameters of {own?.Client ?? "no client"}, not of {m.Client}");
         BodyBackwardOutput output;
         try { output = p.Body.BodyBackward(p.Work, m.Gradient, $"split-2 gradient of {m.Client}, round {m.Round}, step {m.Step}"); }
-        catch (InvalidDataException) { return; }
+        catch (InvalidDataException e)
+        {
+            Reject(RejectedPayloads.Gradient2, $"split-2 gradient of {m.Client}, round {m.Round}, step {m.Step}", e);
+            return; // the client retransmits [3]
+        }
         var auxSum = stats.GetValueOrDefault(m.Client);
         stats[m.Client] = auxSum with { Aux = auxSum.Aux + output.AuxLoss };
         Google.Protobuf.IMessage reply = new SplitGradient { Round = m.Round, Client = m.Client, Step = m.Step, Split = 1, Gradient = output.Gradient };
@@ -449,6 +461,7 @@ public sealed class SplitServerActor : ReceiveActor
             s.AuxLoss = auxLoss / steps;
         }
         s.Steps = (uint)steps;
+        s.Rejected.Add(rejected);
         if (coded.Count > 0)
         {
             Models.Coding.CodingStats f2 = default, g1 = default;
@@ -473,6 +486,13 @@ public sealed class SplitServerActor : ReceiveActor
     {
         OptimizerStates.Load(globalOptimizer, saved, "main.");
         OptimizerStates.Load(globalAux, saved, "aux.");
+    }
+
+    /// <summary>An undecodable payload from a client: dropped, counted for this round's statistics, its cause logged once.</summary>
+    private void Reject(string kind, string what, Exception e)
+    {
+        RejectedPayloads.Count(rejected, kind);
+        ctx.Rejections.Report(kind, what, e);
     }
 
     private void Charge(long macs, long t0) => Context.ChargeTime(ctx.ComputeTime(macs, ctx.Options.Runtime.ServerSpeed, t0));

@@ -45,6 +45,8 @@ public sealed class SimulationContext
     public Metrics.WallProfile Profile { get; } = new();
     /// <summary>Called with (client, round) when a client has finished its local steps and sends its update (progress display; a worker's update report).</summary>
     public Action<string, uint>? ClientFinished { get; init; }
+    /// <summary>Where undecodable payloads are logged, once per cause (their counts travel in the round's messages).</summary>
+    public Metrics.RejectedPayloads Rejections { get; set; } = new(Console.Error.WriteLine);
 
     /// <summary>
     /// Called by the aggregator with the sender's address and the round of every client update that reaches it (cluster

@@ -82,6 +82,7 @@ public static class SimulationRunner
 
         var evalFolder = Path.IsPathRooted(o.Evaluation.Dataset) ? o.Evaluation.Dataset : Path.Combine(o.Data.Root, o.Evaluation.Dataset);
         var failures = new ActorFailures(hooks.Warn ?? Console.Error.WriteLine);
+        ctx.Rejections = new RejectedPayloads(hooks.Warn ?? Console.Error.WriteLine);
         var recorder = new RunRecorder(ctx, runDir, o.Evaluation.Enabled ? evaluation ?? new CodecEvaluator(evalFolder) : null, firstRound, hooks)
         {
             RemoteSenderRoles = placement?.RemoteRoles ?? new HashSet<string>(StringComparer.Ordinal),
