@@ -205,7 +205,7 @@ public static class ResultsReport
                 var rated = figures.Where(r => r.Beta > 0 && r.FeaturesCodec == q.FeaturesCodec && r.GradientsCodec == q.GradientsCodec && r.KodakPsnr is not null).OrderBy(r => r.Beta).ToList();
                 lines.Add($"- quantization alone: {q.Name} rounds and entropy-codes the split features with no pressure on their rate (β = 0) and is at {F(pq - bp)} dB against {b.Name}: " +
                           "that much costs the rounding of the split features (and the gradients' coding) before any rate term" +
-                          (rated.Count > 0 ? "; against it, with the same codecs, " + string.Join(", ", rated.Select(r => $"β = {F(r.Beta, "G3")} is at {F(r.KodakPsnr!.Value - pq)} dB")) + "." : "."));
+                          (rated.Count > 0 ? "; against it, with the same codecs, " + string.Join(", ", rated.Select(r => $"{r.Name} (β = {F(r.Beta, "G3")}) is at {F(r.KodakPsnr!.Value - pq)} dB")) + "." : "."));
             }
         // A codec evaluated as it was trained: the split features rounded by its learned gains (scripts/reproduce.sh writes
         // kodak-split-quantized.json with `codec eval --split-quantization`).
