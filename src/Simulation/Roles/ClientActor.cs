@@ -39,14 +39,13 @@ public sealed class ClientActor : ReceiveActor
         public int Attempt;
         /// <summary>The step core: models, optimizers, noise and codecs of this client's half.</summary>
         public ClientHalf Half = null!;
-        public readonly Dictionary<ulong, FrozenFeatureTables> ServerTables = [];
+        /// <summary>The server's split-2 tables of this round, and split-2 features that arrived before theirs.</summary>
+        public readonly FeatureTablesInbox<SplitFeatures> ServerTables = new();
         public Google.Protobuf.IMessage? LastSent;
         /// <summary>This step's transfer [1], resent when the server lost the step; the step's distortion, taken back then.</summary>
         public SplitFeatures? Features1;
         public double StepMse, StepLoss;
         public int Redone;
-        /// <summary>Split-2 features that arrived before the server's tables (real clocks can reorder them).</summary>
-        public SplitFeatures? WaitingForTables;
         public long Samples;
         public double SumLoss, SumMse, SumBpp1;
         /// <summary>What the entropy coders of transfers [1] and [3] wrote this round.</summary>
@@ -194,17 +193,15 @@ public sealed class ClientActor : ReceiveActor
     private void OnServerTables(FeatureTables t)
     {
         if (active is null || t.Round != active.Round || t.Split != 2) return;
-        try { active.ServerTables[t.Version] = FrozenFeatureTables.FromMessage(t); }
+        bool resume;
+        SplitFeatures waiting;
+        try { resume = active.ServerTables.Add(t, out waiting); }
         catch (InvalidDataException e)
         {
             Reject(RejectedPayloads.TablesDown, $"split-2 feature tables for {spec.Id}, round {t.Round}", e);
             return; // requested again when features need them
         }
-        if (active.WaitingForTables is { } waiting && waiting.Features.TableVersion == t.Version)
-        {
-            active.WaitingForTables = null;
-            OnFeatures2(waiting);
-        }
+        if (resume) OnFeatures2(waiting);
     }
 
     private void OnTablesRequest(TablesRequest r)
@@ -220,14 +217,13 @@ public sealed class ClientActor : ReceiveActor
         if (st is null || m.Round != st.Round || m.Step != st.Step || m.Split != 2 || st.Phase != Phase.AwaitFeatures2) return;
         var t0 = Stopwatch.GetTimestamp();
         using var scope = DisposeScope.Open();
-        if (m.Features.Codec == TensorCodec.Entropy && !st.ServerTables.ContainsKey(m.Features.TableVersion))
+        if (st.ServerTables.Admit(m.Features, m, st.Round, spec.Id, 2) is { } request)
         {
-            ctx.Server.Tell(new TablesRequest { Round = st.Round, Client = spec.Id, Split = 2, Version = m.Features.TableVersion }, Self);
-            st.WaitingForTables = m; // decoded as soon as the tables arrive (or the retry of [1] brings [2] again)
+            ctx.Server.Tell(request, Self); // decoded as soon as the tables arrive (or the retry of [1] brings [2] again)
             return;
         }
         TailOutput tail;
-        try { tail = st.Half.Tail(m.Features, v => st.ServerTables.GetValueOrDefault(v), What("split-2 features")); }
+        try { tail = st.Half.Tail(m.Features, st.ServerTables.Get, What("split-2 features")); }
         catch (InvalidDataException e)
         {
             Reject(RejectedPayloads.Features2, What("split-2 features"), e);

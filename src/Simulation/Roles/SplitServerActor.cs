@@ -27,13 +27,12 @@ public sealed class SplitServerActor : ReceiveActor
     // FedLC: body parameters kept per client (null when federation.server-personal is empty).
     private readonly ServerPersonalization? personal;
     private readonly Dictionary<string, ServerHalf> copies = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<ulong, FrozenFeatureTables>> clientTables = new(StringComparer.Ordinal);
+    // Per client: its split-1 tables by version (kept over rounds: a client sends a version once), and its [1] waiting for them.
+    private readonly Dictionary<string, FeatureTablesInbox<(SplitFeatures Msg, ActorRef From)>> clientTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
     // Per client: the last answer, and the attempt of the request it answers (a duplicate of that request is not answered again).
     private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply, uint Attempt)> lastReply = new(StringComparer.Ordinal);
     private readonly Queue<(SplitFeatures Msg, ActorRef From)> waiting = new();
-    // Split-1 features that arrived before their client's tables (real clocks can reorder them).
-    private readonly Dictionary<string, (SplitFeatures Msg, ActorRef From)> waitingForTables = new(StringComparer.Ordinal);
     private readonly GradientCodec gradientDownlink;
     private RoundPlan? plan;
     private FrozenFeatureTables? tables;
@@ -195,26 +194,27 @@ public sealed class SplitServerActor : ReceiveActor
     private void OnClientTables(FeatureTables t)
     {
         if (t.Split != 1) return;
-        FrozenFeatureTables parsed;
-        try { parsed = FrozenFeatureTables.FromMessage(t); }
+        bool resume;
+        (SplitFeatures Msg, ActorRef From) w;
+        try { resume = TablesOf(t.Client).Add(t, out w); }
         catch (InvalidDataException e)
         {
             Reject(RejectedPayloads.TablesUp, $"split-1 feature tables of {t.Client}, round {t.Round}", e);
             return; // re-requested when features need it
         }
-        if (!clientTables.TryGetValue(t.Client, out var byVersion)) clientTables[t.Client] = byVersion = [];
-        byVersion[t.Version] = parsed;
-        if (waitingForTables.Remove(t.Client, out var w))
-        {
-            if (w.Msg.Features.TableVersion == t.Version) OnFeatures1(w.Msg, w.From);
-            else waitingForTables[t.Client] = w;
-        }
+        if (resume) OnFeatures1(w.Msg, w.From);
     }
 
     private void OnTablesRequest(TablesRequest r)
     {
         if (tables is not null && plan is not null && r.Version == tables.Version && ctx.ClientRefs.TryGetValue(r.Client, out var c))
             c.Tell(tables.ToMessage(plan.Round, r.Client, 2), Self);
+    }
+
+    private FeatureTablesInbox<(SplitFeatures Msg, ActorRef From)> TablesOf(string client)
+    {
+        if (!clientTables.TryGetValue(client, out var inbox)) clientTables[client] = inbox = new();
+        return inbox;
     }
 
     private bool InRound(uint round, string client) => plan is not null && round == plan.Round && endedRound != round && plan.Clients.Contains(client);
@@ -246,11 +246,10 @@ public sealed class SplitServerActor : ReceiveActor
     {
         var o = ctx.Options;
         var t0 = Stopwatch.GetTimestamp();
-        if (m.Features.Codec == TensorCodec.Entropy
-            && !(clientTables.TryGetValue(m.Client, out var byVersion) && byVersion.ContainsKey(m.Features.TableVersion)))
+        var tablesOf = TablesOf(m.Client);
+        if (tablesOf.Admit(m.Features, (m, from), m.Round, m.Client, 1) is { } request)
         {
-            from.Tell(new TablesRequest { Round = m.Round, Client = m.Client, Split = 1, Version = m.Features.TableVersion }, Self);
-            waitingForTables[m.Client] = (m, from);
+            from.Tell(request, Self);
             ServeNext();
             return; // the client's retry of [1] comes back once the tables are here
         }
@@ -259,7 +258,7 @@ public sealed class SplitServerActor : ReceiveActor
         BodyOutput output;
         try
         {
-            output = body.Body(m.Features, v => clientTables[m.Client].GetValueOrDefault(v), m.RateNormalizer, ctx.Device, $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}");
+            output = body.Body(m.Features, tablesOf.Get, m.RateNormalizer, ctx.Device, $"split-1 features of {m.Client}, round {m.Round}, step {m.Step}");
         }
         catch (InvalidDataException e)
         {
@@ -353,7 +352,7 @@ public sealed class SplitServerActor : ReceiveActor
         var others = waiting.Where(w => w.Msg.Client != a.Client).ToList();
         waiting.Clear();
         foreach (var w in others) waiting.Enqueue(w);
-        waitingForTables.Remove(a.Client);
+        if (clientTables.TryGetValue(a.Client, out var tablesOfFailed)) tablesOfFailed.DropWaiting();
         if (pending.Remove(a.Client, out var p))
         {
             p.Dispose();
@@ -429,7 +428,7 @@ public sealed class SplitServerActor : ReceiveActor
         foreach (var p in pending.Values) p.Dispose();
         pending.Clear();
         waiting.Clear();
-        waitingForTables.Clear();
+        foreach (var inbox in clientTables.Values) inbox.DropWaiting();
         lastReply.Clear();
         globalBody = null;
     }
