@@ -1,3 +1,4 @@
+using CoFUsfl.Simulation.Protocol;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -63,7 +64,7 @@ public sealed record RunComparison(RunFigures Run, double FeatureReduction, doub
 /// </summary>
 public static class Comparison
 {
-    public static readonly string[] Transfers = ["transfer1_features_up", "transfer2_features_down", "transfer3_gradient_up", "transfer4_gradient_down"];
+    public static readonly string[] Transfers = [.. Protocol.Transfers.All.Select(t => t.MetricName())];
 
     public static RunFigures Figures(RunFolder f)
     {

@@ -1,3 +1,4 @@
+using CoFUsfl.Simulation.Protocol;
 namespace CoFUsfl.Simulation.Metrics;
 
 /// <summary>
@@ -14,9 +15,9 @@ public sealed class RejectedPayloads(Action<string>? warn)
     private readonly object gate = new();
 
     /// <summary>Kinds of payload, as metrics name them.</summary>
-    public const string Features1 = "transfer1_features_up", Features2 = "transfer2_features_down",
-        Gradient2 = "transfer3_gradient_up", Gradient1 = "transfer4_gradient_down",
-        TablesUp = "feature_tables_up", TablesDown = "feature_tables_down";
+    public static readonly string Features1 = Protocol.Transfer.Features1Up.MetricName(), Features2 = Protocol.Transfer.Features2Down.MetricName(),
+        Gradient2 = Protocol.Transfer.Gradient2Up.MetricName(), Gradient1 = Protocol.Transfer.Gradient1Down.MetricName();
+    public const string TablesUp = "feature_tables_up", TablesDown = "feature_tables_down";
 
     /// <summary>Logs <paramref name="e"/> if its cause (the message without <paramref name="what"/>, which names client, round and step) is new.</summary>
     public void Report(string kind, string what, Exception e)

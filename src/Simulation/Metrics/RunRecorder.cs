@@ -1,3 +1,4 @@
+using CoFUsfl.Simulation.Protocol;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CoFUsfl.Actors;
@@ -112,10 +113,10 @@ public sealed class RunRecorder : IRoundObserver
         {
             if (t is not null && t.Symbols > 0) coding[transfer] = CodingJson(t);
         }
-        Coded("transfer1_features_up", stats.Select(s => s.Features1).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
-        Coded("transfer2_features_down", r.Server.Features2);
-        Coded("transfer3_gradient_up", stats.Select(s => s.Gradient2).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
-        Coded("transfer4_gradient_down", r.Server.Gradient1);
+        Coded(Protocol.Transfer.Features1Up.MetricName(), stats.Select(s => s.Features1).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
+        Coded(Protocol.Transfer.Features2Down.MetricName(), r.Server.Features2);
+        Coded(Protocol.Transfer.Gradient2Up.MetricName(), stats.Select(s => s.Gradient2).Where(t => t is not null).Aggregate((Protocol.CodingTotals?)null, (a, b) => Protocol.CodingTotalsOf.Add(a, b!)));
+        Coded(Protocol.Transfer.Gradient1Down.MetricName(), r.Server.Gradient1);
         if (coding.Count > 0) line["coding"] = coding;
         // Undecodable payloads dropped by either side this round (each client's in its update, the server's in its stats).
         var rejectedByKind = new SortedDictionary<string, ulong>(StringComparer.Ordinal);
@@ -369,7 +370,7 @@ public sealed class RunRecorder : IRoundObserver
             bytes[kind] = db;
             messages[kind] = dm;
             total += db;
-            if (kind.StartsWith("transfer", StringComparison.Ordinal)) transfers += db;
+            if (Protocol.Transfers.IsTransfer(kind)) transfers += db;
         }
         return (bytes, messages, total, transfers);
     }
@@ -378,14 +379,7 @@ public sealed class RunRecorder : IRoundObserver
     public static string TrafficKind(TrafficKey k)
     {
         var type = k.PayloadType[(k.PayloadType.LastIndexOf('.') + 1)..];
-        return (type, k.SenderRole, k.RecipientRole) switch
-        {
-            ("SplitFeatures", "client", "server") => "transfer1_features_up",
-            ("SplitFeatures", "server", "client") => "transfer2_features_down",
-            ("SplitGradient", "client", "server") => "transfer3_gradient_up",
-            ("SplitGradient", "server", "client") => "transfer4_gradient_down",
-            _ => $"{type} {k.SenderRole}->{k.RecipientRole}",
-        };
+        return Protocol.Transfers.Of(type, k.SenderRole, k.RecipientRole)?.MetricName() ?? $"{type} {k.SenderRole}->{k.RecipientRole}";
     }
 
     private JsonObject FaultsSince(ActorSystem system)
@@ -469,7 +463,7 @@ public sealed class RunRecorder : IRoundObserver
         foreach (var (k, v) in totals)
         {
             all += v!.GetValue<long>();
-            if (k.StartsWith("transfer", StringComparison.Ordinal)) transfers += v.GetValue<long>();
+            if (Protocol.Transfers.IsTransfer(k)) transfers += v.GetValue<long>();
         }
         totals = new JsonObject(totals.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
         var faults = new JsonObject();
