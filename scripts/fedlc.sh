@@ -4,7 +4,7 @@
 # is typed by hand).
 #
 #   scripts/fedlc.sh            # run what has no summary.json yet, then the report
-#   scripts/fedlc.sh --report   # only regenerate docs/results-fedlc.md from runs/fedlc
+#   scripts/fedlc.sh --report   # only regenerate docs/results-fedlc.md from runs/fedlc (or docs/results-fedlc-runs)
 #   scripts/fedlc.sh --jobs 2   # two runs at a time (the configs use one torch thread each)
 #
 # Each run takes 25-35 minutes on one core of this 2-core machine (3000 client steps).
@@ -44,6 +44,13 @@ if [[ $report_only == 0 ]]; then
   failed=0
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [[ $failed == 0 ]] || exit 1
+fi
+# The report keeps its inputs (small files) beside the document: with --report and no finished run in $out, they are
+# read from there, so a clean checkout regenerates the document too.
+archive="${doc%.md}-runs"
+if [[ $report_only == 1 ]] && ! compgen -G "$out/*/summary.json" > /dev/null && [[ -d "$archive" ]]; then
+  echo "fedlc: no finished run in $out; reading the report's archived inputs in $archive"
+  out="$archive"
 fi
 present=()
 for r in "${runs[@]}"; do [[ -f "$out/$r/summary.json" ]] && present+=("$out/$r"); done

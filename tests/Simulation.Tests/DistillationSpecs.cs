@@ -56,7 +56,7 @@ public class DistillationSpecs
 }
 
 /// <summary>Joint compression + classification: a head on ŷ learns each image's domain together with the codec.</summary>
-public class JointClassificationSpecs
+public class LatentClassifierSpecs
 {
     /// <summary>Two domains anyone can tell apart from the latent: dark smooth images and bright striped ones.</summary>
     private sealed class TwoLooks : CoFUsfl.Simulation.Data.ITrainingImages
@@ -85,7 +85,7 @@ public class JointClassificationSpecs
         o = o with { Data = o.Data with { BatchSize = 8 } };
         var t = new CodecTrainingOptions
         {
-            Steps = 80, Lr = 3e-3, LogEvery = 10, CheckpointEvery = 0, ClassifyWeight = 1,
+            Steps = 80, Lr = 3e-3, LogEvery = 10, CheckpointEvery = 0, Classification = new() { Weight = 1 },
             Out = Path.Combine(Path.GetTempPath(), "cofusfl-classify-" + Guid.NewGuid().ToString("N")[..8]),
         };
         var logs = new List<CodecTrainer.StepLog>();
@@ -101,10 +101,10 @@ public class JointClassificationSpecs
 
     [Theory]
     [InlineData(1.5, 0, "distill-weight = 1.5")]
-    [InlineData(0.5, -1, "classify-weight = -1")]
+    [InlineData(0.5, -1, "classification.weight = -1")]
     public void Out_of_range_weights_are_refused_by_the_trainer_itself(double distill, double classify, string named)
     {
-        var t = new CodecTrainingOptions { Steps = 1, DistillWeight = distill, ClassifyWeight = classify, Out = Path.GetTempPath() };
+        var t = new CodecTrainingOptions { Steps = 1, DistillWeight = distill, Classification = new() { Weight = classify }, Out = Path.GetTempPath() };
         var act = () => CodecTrainer.Train(SimulationSpecs.Small(), t, new SingleDomain());
         act.Should().Throw<ArgumentException>().WithMessage($"*{named}*");
     }
@@ -112,7 +112,7 @@ public class JointClassificationSpecs
     [Fact]
     public void Classification_needs_two_domains()
     {
-        var t = new CodecTrainingOptions { Steps = 1, ClassifyWeight = 1, Out = Path.GetTempPath() };
+        var t = new CodecTrainingOptions { Steps = 1, Classification = new() { Weight = 1 }, Out = Path.GetTempPath() };
         var act = () => CodecTrainer.Train(SimulationSpecs.Small(), t, new SingleDomain());
         act.Should().Throw<ArgumentException>().WithMessage("*needs at least 2 folders*");
     }

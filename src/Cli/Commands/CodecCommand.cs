@@ -59,13 +59,13 @@ public static class CodecCommand
             var config = CliConfig.Load(r.GetValue(file)!, CliConfig.Defines(r, defines));
             var o = RunCommand.BindAndValidate(config, r.GetValue(file)!);
             ITrainingImages images;
-            try { images = TrainingImageSet.Load(o.Data.Root, o.Data.Train); }
-            catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException) { throw new CliException($"error: {e.Message}"); }
+            try { images = TrainingImageSet.Load(o.Data); }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidDataException) { throw new CliException($"error: {e.Message}"); }
             var t = o.CodecTraining;
             try { CodecTrainer.Validate(t); }
             catch (ArgumentException e) { throw new CliException($"error: {r.GetValue(file)}: {e.Message}"); }
-            if (t.ClassifyWeight > 0 && o.Data.Train.Count < 2)
-                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns each image's training folder and needs at least 2 folders in cofusfl.data.train (has {o.Data.Train.Count})");
+            try { if (t.ClassifyWeight > 0) JointClassification.Validate(t.Classification, o, images.Domains.Count); }
+            catch (ArgumentException e) { throw new CliException($"error: {r.GetValue(file)}: {e.Message}"); }
             using var teacher = t.Teacher.Length == 0 ? null
                 : File.Exists(t.Teacher) ? LoadModel(t.Teacher)
                 : throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.teacher = \"{t.Teacher}\": no such file ({Path.GetFullPath(t.Teacher)})");
@@ -73,33 +73,51 @@ public static class CodecCommand
             var logPath = Path.Combine(t.Out, "train.jsonl");
             File.WriteAllText(logPath, "");
             CompressionModel? model = null;
-            ClassifierResult? classifier = null;
+            JointResult? joint = null;
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(p =>
                 {
                     var task = p.AddTask(teacher is null ? $"training {o.Model.Name}" : $"distilling {teacher.Name} N={teacher.N} → {o.Model.Name} N={o.Model.N}", maxValue: t.Steps);
-                    model = CodecTrainer.Train(o, t, images, s =>
+                    void Log(CodecTrainer.StepLog s)
                     {
                         File.AppendAllText(logPath, CodecTrainer.ToJson(s).ToJsonString() + "\n");
                         task.Value = s.Step;
                         task.Description = $"step {s.Step}: loss {s.Loss:F3}, PSNR {s.Psnr:F2} dB, {s.Bpp:F3} bpp";
-                    }, teacher: teacher, classified: c => classifier = c);
+                    }
+                    if (t.ClassifyWeight > 0)
+                    {
+                        joint = JointClassification.Run(o, t, images, Log, screened: s =>
+                        {
+                            File.AppendAllText(logPath, new JsonObject { ["screen_m"] = s.M, ["accuracy"] = s.Accuracy, ["bpp"] = s.Bpp, ["psnr"] = s.Psnr }.ToJsonString() + "\n");
+                            task.Description = $"screening M = {s.M}: held-out accuracy {100 * s.Accuracy:F1}%, {s.Bpp:F3} bpp";
+                        });
+                        model = joint.Model;
+                    }
+                    else model = CodecTrainer.Train(o, t, images, Log, teacher: teacher);
                     task.Value = t.Steps;
                 });
             model!.Dispose();
-            if (classifier is not null)
+            if (joint is not null)
             {
-                using var head = classifier.Head;
+                using var head = joint.Classifier.Head;
+                var classes = o.Data.Format == CoFUsfl.Simulation.Configuration.DataFormat.Folders ? string.Join(",", o.Data.Train) : $"{o.Data.Format} labels 0-{images.Domains.Count - 1}";
                 var meta = new Dictionary<string, string>
                 {
-                    ["classes"] = string.Join(",", o.Data.Train), ["latent_channels"] = o.Model.M.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["val_accuracy"] = classifier.ValAccuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                    ["val_images"] = classifier.ValImages.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["classes"] = classes, ["latent_channels"] = joint.ChosenM.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["val_accuracy"] = joint.Classifier.ValAccuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                    ["val_images"] = joint.Classifier.ValImages.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["channel_order"] = string.Join(",", joint.ChannelOrder),
                 };
                 Safetensors.Save(Path.Combine(t.Out, "classifier.safetensors"), head.state_dict(), meta);
-                var line = new System.Text.Json.Nodes.JsonObject { ["val_accuracy"] = classifier.ValAccuracy, ["val_images"] = classifier.ValImages, ["classes"] = o.Data.Train.Count };
-                File.AppendAllText(logPath, line.ToJsonString() + "\n");
-                Console.WriteLine($"classification of the training folder from ŷ: accuracy {100 * classifier.ValAccuracy:F1}% on {classifier.ValImages} held-out images ({o.Data.Train.Count} classes, chance {100.0 / o.Data.Train.Count:F1}%)");
+                var result = joint.ToJson(t.Classification, images.Domains.Count);
+                File.WriteAllText(Path.Combine(t.Out, "classification.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                File.AppendAllText(logPath, new JsonObject { ["val_accuracy"] = joint.Classifier.ValAccuracy, ["val_images"] = joint.Classifier.ValImages, ["classes"] = images.Domains.Count }.ToJsonString() + "\n");
+                if (joint.Screening.Count > 0)
+                    Console.WriteLine($"screening: {string.Join(", ", joint.Screening.Select(s => $"M = {s.M} {100 * s.Accuracy:F1}%"))} → M = {joint.ChosenM}");
+                Console.WriteLine($"classification from ŷ: accuracy {100 * joint.Classifier.ValAccuracy:F1}% on {joint.Classifier.ValImages} held-out images ({images.Domains.Count} classes, chance {100.0 / images.Domains.Count:F1}%)");
+                foreach (var pt in joint.Curve)
+                    Console.WriteLine($"  {pt.Channels,4} of {joint.ChosenM} channels: accuracy {100 * pt.Accuracy:F1}%, {pt.Bpp:F3} bpp, {pt.Psnr:F2} dB ({pt.Crops} crops through real bitstreams)");
+                Console.WriteLine(Path.Combine(t.Out, "classification.json"));
             }
             Console.WriteLine(Path.Combine(t.Out, "codec.safetensors"));
             return 0;

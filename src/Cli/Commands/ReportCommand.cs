@@ -16,13 +16,23 @@ public static class ReportCommand
         var reference = new Option<string?>("--codec-reference") { Description = "JSON of `codec eval --out` for the same codec trained without a split (cofusfl codec train): shown as the reference point." };
         var kind = new Option<string>("--kind")
         {
-            Description = "communication: bytes vs quality against the first run (the CoF U-SFL reproduction); personalization: every client's codec on its own domain's held-out images (FedLC).",
+            Description = "communication: bytes vs quality against the first run (the CoF U-SFL reproduction); personalization: every client's codec on its own domain's held-out images (FedLC); classification: joint compression + classification folders of codec train (accuracy, bits and PSNR of one encoder at several rates).",
             DefaultValueFactory = _ => "communication",
         };
-        kind.AcceptOnlyFromAmong("communication", "personalization");
+        kind.AcceptOnlyFromAmong("communication", "personalization", "classification");
         var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title, reference, kind };
         command.SetAction(r =>
         {
+            if (r.GetValue(kind) == "classification")
+            {
+                var dirs = r.GetValue(runs)!;
+                var md = r.GetValue(output)!;
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(md))!);
+                try { ClassificationReport.Write(dirs, md, r.GetValue(title)!, DateTimeOffset.UtcNow); }
+                catch (InvalidDataException e) { throw new CliException($"error: {e.Message}"); }
+                AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(md)}[/] ({dirs.Length} runs)");
+                return 0;
+            }
             var folders = new List<RunFolder>();
             foreach (var dir in r.GetValue(runs)!)
             {

@@ -17,7 +17,14 @@ public sealed record ForwardResult(Tensor XHat, IReadOnlyDictionary<string, Tens
 public sealed record LatentResult(Tensor YHat, IReadOnlyDictionary<string, Tensor> Likelihoods);
 
 /// <summary>Bitstreams of one batch: strings[latent][batch element], plus the latent's spatial size.</summary>
-public sealed record CompressedStrings(IReadOnlyList<byte[][]> Strings, long LatentHeight, long LatentWidth);
+public sealed record CompressedStrings(IReadOnlyList<byte[][]> Strings, long LatentHeight, long LatentWidth)
+{
+    /// <summary>
+    /// The ŷ channels the strings code, ascending (a truncated latent: the others are 0 and cost no bits, see
+    /// <see cref="CompressionModel.compress(Tensor, int[])"/>); null: all M.
+    /// </summary>
+    public int[]? Kept { get; init; }
+}
 
 /// <summary>
 /// A learned image codec as CompressAI's CompressionModel: analysis transform g_a, synthesis transform g_s (both
@@ -127,6 +134,52 @@ public abstract class CompressionModel : Module
         using var scope = DisposeScope.Open();
         using var ng = torch.no_grad();
         return compress_latent(analysis(x));
+    }
+
+    /// <summary>
+    /// Entropy-codes y = g_a(x) truncated to the channels <paramref name="kept"/> (ascending, distinct, &lt; M): the
+    /// others are set to 0 before the hyperprior sees y and are not coded at all, so one deployed encoder serves
+    /// several rates. The strings carry <see cref="CompressedStrings.Kept"/>; <see cref="decompress"/> restores the
+    /// dropped channels as 0. Models whose latent is coded under a Gaussian conditional only (the tables do not depend
+    /// on the channel); the factorized model refuses it.
+    /// </summary>
+    public CompressedStrings compress(Tensor x, int[] kept)
+    {
+        using var scope = DisposeScope.Open();
+        using var ng = torch.no_grad();
+        return compress_latent(analysis(x), kept);
+    }
+
+    /// <summary>Truncated coding of y (see <see cref="compress(Tensor, int[])"/>).</summary>
+    public virtual CompressedStrings compress_latent(Tensor y, int[] kept) =>
+        throw new NotSupportedException($"{Name}: channel truncation needs a latent coded under a Gaussian conditional (bmshj2018-hyperprior, mbt2018-mean); the factorized prior's tables are per channel");
+
+    /// <summary>Checks a list of kept ŷ channels (ascending, distinct, in [0, M), at least one), naming what is wrong.</summary>
+    public void CheckKept(IReadOnlyList<int> kept)
+    {
+        if (kept.Count == 0) throw new ArgumentException($"{Name}: a truncated latent keeps at least one of its {M} channels");
+        for (var i = 0; i < kept.Count; i++)
+            if (kept[i] < 0 || kept[i] >= M || (i > 0 && kept[i] <= kept[i - 1]))
+                throw new ArgumentException($"{Name}: kept channels must be ascending, distinct and in [0, {M}); got {kept[i]} at position {i}");
+    }
+
+    /// <summary>[1, M, 1, 1]: 1 for the kept channels, 0 for the others.</summary>
+    protected Tensor KeptMask(int[] kept, Device device)
+    {
+        var m = new float[M];
+        foreach (var c in kept) m[c] = 1;
+        return torch.from_array(m, 1, M, 1, 1).to(device);
+    }
+
+    protected static Tensor KeptIndex(int[] kept, Device device) => torch.from_array(kept.Select(c => (long)c).ToArray(), kept.Length).to(device);
+
+    /// <summary>[B, M, h, w] from the kept channels [B, K, h, w]: the dropped channels are 0.</summary>
+    protected Tensor ExpandKept(Tensor yKept, int[] kept)
+    {
+        var inverse = Enumerable.Repeat((long)kept.Length, (int)M).ToArray(); // the appended zero channel
+        for (var i = 0; i < kept.Length; i++) inverse[kept[i]] = i;
+        var zero = torch.zeros([yKept.size(0), 1, yKept.size(2), yKept.size(3)]).to(yKept.device);
+        return torch.cat([yKept, zero], 1).index_select(1, torch.from_array(inverse, inverse.Length).to(yKept.device));
     }
 
     public Tensor decompress(CompressedStrings strings)

@@ -61,11 +61,30 @@ public sealed class Bmshj2018Hyperprior : CompressionModel
         return new CompressedStrings([yStrings, zStrings], z.size(2), z.size(3));
     }
 
+    public override CompressedStrings compress_latent(Tensor y, int[] kept)
+    {
+        CheckKept(kept);
+        y = y * KeptMask(kept, y.device);
+        var z = h_a.forward(y.abs());
+        var zStrings = entropy_bottleneck.compress(z);
+        var zHat = entropy_bottleneck.decompress(zStrings, z.size(2), z.size(3)).to(y.device);
+        var index = KeptIndex(kept, y.device);
+        var scales = h_s.forward(zHat).index_select(1, index);
+        var yStrings = gaussian_conditional.compress(y.index_select(1, index), gaussian_conditional.build_indexes(scales));
+        return new CompressedStrings([yStrings, zStrings], z.size(2), z.size(3)) { Kept = kept };
+    }
+
     public override Tensor decompress_latent(CompressedStrings s)
     {
         var device = g_s.named_parameters().First().parameter.device;
         var zHat = entropy_bottleneck.decompress(s.Strings[1], s.LatentHeight, s.LatentWidth).to(device);
         var scales = h_s.forward(zHat);
+        if (s.Kept is { } kept)
+        {
+            CheckKept(kept);
+            scales = scales.index_select(1, KeptIndex(kept, device));
+            return ExpandKept(gaussian_conditional.decompress(s.Strings[0], gaussian_conditional.build_indexes(scales), scales.shape, device: device), kept);
+        }
         var shape = scales.shape;
         return gaussian_conditional.decompress(s.Strings[0], gaussian_conditional.build_indexes(scales), shape, device: device);
     }
@@ -113,11 +132,31 @@ public sealed class Mbt2018Mean : CompressionModel
         return new CompressedStrings([yStrings, zStrings], z.size(2), z.size(3));
     }
 
+    public override CompressedStrings compress_latent(Tensor y, int[] kept)
+    {
+        CheckKept(kept);
+        y = y * KeptMask(kept, y.device);
+        var z = h_a.forward(y);
+        var zStrings = entropy_bottleneck.compress(z);
+        var zHat = entropy_bottleneck.decompress(zStrings, z.size(2), z.size(3)).to(y.device);
+        var index = KeptIndex(kept, y.device);
+        var (scales, means) = Params(zHat);
+        var yStrings = gaussian_conditional.compress(y.index_select(1, index), gaussian_conditional.build_indexes(scales.index_select(1, index)), means.index_select(1, index));
+        return new CompressedStrings([yStrings, zStrings], z.size(2), z.size(3)) { Kept = kept };
+    }
+
     public override Tensor decompress_latent(CompressedStrings s)
     {
         var device = g_s.named_parameters().First().parameter.device;
         var zHat = entropy_bottleneck.decompress(s.Strings[1], s.LatentHeight, s.LatentWidth).to(device);
         var (scales, means) = Params(zHat);
+        if (s.Kept is { } kept)
+        {
+            CheckKept(kept);
+            var index = KeptIndex(kept, device);
+            scales = scales.index_select(1, index);
+            return ExpandKept(gaussian_conditional.decompress(s.Strings[0], gaussian_conditional.build_indexes(scales), scales.shape, means.index_select(1, index), device), kept);
+        }
         return gaussian_conditional.decompress(s.Strings[0], gaussian_conditional.build_indexes(scales), scales.shape, means, device);
     }
 }

@@ -41,12 +41,17 @@ public sealed record DataOptions
 {
     /// <summary>Folder the relative data paths are resolved against (relative to the config file's folder).</summary>
     public string Root { get; init; } = "../shared/datasets";
-    /// <summary>Training folders, one per image domain.</summary>
+    /// <summary>Training folders, one per image domain (format folders), or CIFAR binary files (format cifar-10, cifar-100).</summary>
     public IReadOnlyList<string> Train { get; init; } = ["bsds500/train", "sunhays80", "urban100"];
+    /// <summary>What <see cref="Train"/> names: image folders, or CIFAR binary files (codec train only).</summary>
+    public DataFormat Format { get; init; } = DataFormat.Folders;
     public int Crop { get; init; } = 64;
     public int BatchSize { get; init; } = 4;
     public PartitionOptions Partition { get; init; } = new();
 }
+
+/// <summary>The training data's format: image folders (one domain each), or CIFAR-10/100 binary files (one class each).</summary>
+public enum DataFormat { Folders, Cifar10, Cifar100 }
 
 public sealed record PartitionOptions
 {

@@ -52,6 +52,50 @@ public sealed class TrainingImageSet : ITrainingImages
         return set;
     }
 
+    /// <summary>
+    /// The binary CIFAR-10 or CIFAR-100 format (as distributed, e.g. <c>cifar-10-batches-bin/data_batch_1.bin</c>):
+    /// records of 1 label byte (CIFAR-100: coarse, then fine label byte) and 3072 pixel bytes, the red, green and blue
+    /// 32×32 planes in turn. One domain per class (CIFAR-100: the 100 fine labels), so the class is the label the joint
+    /// classification learns. Every file is read up front; a length that is not whole records or a label out of range
+    /// is an error naming the file and the record.
+    /// </summary>
+    public static TrainingImageSet LoadCifar(string root, IReadOnlyList<string> files, Configuration.DataFormat format)
+    {
+        if (format is not (Configuration.DataFormat.Cifar10 or Configuration.DataFormat.Cifar100)) throw new ArgumentException($"{format} is not a CIFAR format");
+        var (labelBytes, classes, name) = format == Configuration.DataFormat.Cifar10 ? (1, 10, "CIFAR-10") : (2, 100, "CIFAR-100");
+        var record = labelBytes + 3072;
+        var set = new TrainingImageSet();
+        var byClass = Enumerable.Range(0, classes).Select(_ => new List<int>()).ToArray();
+        foreach (var f in files)
+        {
+            var path = Path.IsPathRooted(f) ? f : Path.Combine(root, f);
+            if (!File.Exists(path)) throw new FileNotFoundException($"{name} file '{f}' not found at {Path.GetFullPath(path)} (cofusfl.data.root = {root})");
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length == 0 || bytes.Length % record != 0)
+                throw new InvalidDataException($"{Path.GetFullPath(path)}: {bytes.Length} bytes is not a whole number of {name} records ({labelBytes} label byte{(labelBytes > 1 ? "s" : "")} + 3072 pixel bytes each)");
+            for (var r = 0; r < bytes.Length / record; r++)
+            {
+                var at = r * record;
+                int label = bytes[at + labelBytes - 1];
+                if (label >= classes) throw new InvalidDataException($"{Path.GetFullPath(path)}: record {r} has label {label}; {name} has {classes} classes");
+                var pixels = new byte[3072];
+                for (var i = 0; i < 1024; i++)
+                    for (var c = 0; c < 3; c++) pixels[i * 3 + c] = bytes[at + labelBytes + c * 1024 + i];
+                var index = set.files.Count;
+                set.files.Add($"{Path.GetFileName(path)}#{r}");
+                set.cache[index] = new Rgb8(32, 32, pixels);
+                byClass[label].Add(index);
+            }
+        }
+        set.domains.AddRange(byClass.Select(l => l.ToArray()));
+        return set;
+    }
+
+    /// <summary>The training images <paramref name="data"/> names: folders, or CIFAR binary files.</summary>
+    public static TrainingImageSet Load(Configuration.DataOptions data) => data.Format == Configuration.DataFormat.Folders
+        ? Load(data.Root, data.Train)
+        : LoadCifar(data.Root, data.Train, data.Format);
+
     public (string Name, float[] Chw, int Height, int Width) Image(int index)
     {
         var img = Get(index);
@@ -62,7 +106,7 @@ public sealed class TrainingImageSet : ITrainingImages
         return (Path.GetFileName(files[index]), chw, img.Height, img.Width);
     }
 
-    private Rgb8 Get(int index) => cache.GetOrAdd(index, i => ImageBridge.LoadRgb8(files[i]));
+    private Rgb8 Get(int index) => cache.GetOrAdd(index, i => ImageBridge.LoadRgb8(files[i])); // CIFAR images are all cached
 
     public Tensor Batch(IReadOnlyList<int> images, int crop, Random rng)
     {

@@ -92,9 +92,9 @@ public static class PersonalizationReport
             var dest = Path.Combine(plotDir, f.Name);
             Directory.CreateDirectory(dest);
             foreach (var file in new[] { "summary.json", "metrics.jsonl", "config.conf" })
-                if (File.Exists(Path.Combine(f.Dir, file))) File.Copy(Path.Combine(f.Dir, file), Path.Combine(dest, file), overwrite: true);
+                ResultsReport.CopyRecord(Path.Combine(f.Dir, file), Path.Combine(dest, file));
         }
-        md.AppendLine().AppendLine($"Each run's `summary.json`, `metrics.jsonl` and `config.conf` are copied to [`{Path.GetFileName(plotDir)}/`]({Path.GetFileName(plotDir)}/).");
+        md.AppendLine().AppendLine($"Each run's `summary.json`, `metrics.jsonl` and `config.conf` are copied to [`{Path.GetFileName(plotDir)}/`]({Path.GetFileName(plotDir)}/): `scripts/fedlc.sh --report` regenerates this document from them when `runs/fedlc` holds no run.");
         var text = md.ToString();
         File.WriteAllText(markdownPath, text);
         return text;

@@ -171,12 +171,25 @@ public static class ResultsReport
             var dest = Path.Combine(plotDir, "runs", f.Name);
             Directory.CreateDirectory(dest);
             foreach (var file in new[] { "summary.json", "metrics.jsonl", "config.conf", "kodak-split-quantized.json" })
-                if (File.Exists(Path.Combine(f.Dir, file))) File.Copy(Path.Combine(f.Dir, file), Path.Combine(dest, file), overwrite: true);
+                CopyRecord(Path.Combine(f.Dir, file), Path.Combine(dest, file));
         }
-        md.AppendLine().AppendLine($"Each run's `summary.json`, `metrics.jsonl` and `config.conf` are copied to [`{rel}/runs/`]({rel}/runs/).");
+        if (codecReference is not null)
+        {
+            var dest = Path.Combine(plotDir, "runs", "codec-reference");
+            Directory.CreateDirectory(dest);
+            File.WriteAllText(Path.Combine(dest, "kodak.json"), codecReference.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        }
+        md.AppendLine().AppendLine($"Each run's `summary.json`, `metrics.jsonl`, `config.conf` (and `kodak-split-quantized.json`, the codec reference's `kodak.json`) are copied to [`{rel}/runs/`]({rel}/runs/): `scripts/reproduce.sh --report` regenerates this document from them when `runs/paper` holds no run.");
         var text = md.ToString();
         File.WriteAllText(markdownPath, text);
         return text;
+    }
+
+    /// <summary>Copies one record of a run beside the document; a report regenerated from those copies leaves them as they are.</summary>
+    internal static void CopyRecord(string source, string dest)
+    {
+        if (!File.Exists(source) || Path.GetFullPath(source) == Path.GetFullPath(dest)) return;
+        File.Copy(source, dest, overwrite: true);
     }
 
     /// <summary>

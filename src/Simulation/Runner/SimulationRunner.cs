@@ -148,6 +148,8 @@ public static class SimulationRunner
         var plan = new SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate();
         if (images is null)
         {
+            if (o.Data.Format != DataFormat.Folders)
+                throw new ArgumentException($"cofusfl.data.format = {o.Data.Format}: CIFAR files are read by `cofusfl codec train` (joint compression + classification); a U-SFL run trains on image folders (format = folders)");
             progress?.Invoke($"loading training images from {string.Join(", ", o.Data.Train)}");
             images = TrainingImageSet.Load(o.Data.Root, o.Data.Train);
         }

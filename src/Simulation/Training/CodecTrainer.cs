@@ -23,9 +23,12 @@ public sealed record CodecTrainingOptions
     /// <summary>Teacher codec checkpoint for distillation; empty = plain training.</summary>
     public string Teacher { get; init; } = "";
     /// <summary>α: the distortion term is (1 − α)·MSE(x̂, x) + α·MSE(x̂, x̂_teacher).</summary>
-    public double DistillWeight { get; init; } = 0.5;    /// <summary>γ of joint compression + classification: a <see cref="LatentClassifier"/> on ŷ learns each image's domain
-    /// (its training folder) with loss γ·cross-entropy added; 0 = off. Every 8th image of each domain is held out to measure accuracy.</summary>
-    public double ClassifyWeight { get; init; }
+    public double DistillWeight { get; init; } = 0.5;
+    /// <summary>Joint compression + classification (<see cref="JointClassificationOptions"/>); off while its weight is 0.</summary>
+    public JointClassificationOptions Classification { get; init; } = new();
+    /// <summary>γ of the classification loss (shorthand used by the trainer).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double ClassifyWeight => Classification.Weight;
 }
 
 /// <summary>The task head of joint compression + classification and its accuracy on the held-out images.</summary>
@@ -47,8 +50,11 @@ public static class CodecTrainer
     {
         if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
             throw new ArgumentException($"cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
-        if (t.ClassifyWeight < 0 || !double.IsFinite(t.ClassifyWeight))
-            throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: 0 (off) or more");
+        var c = t.Classification;
+        if (c.Weight < 0 || !double.IsFinite(c.Weight))
+            throw new ArgumentException($"cofusfl.codec-training.classification.weight = {c.Weight}: 0 (off) or more");
+        if (c.ConsistencyWeight < 0 || !double.IsFinite(c.ConsistencyWeight))
+            throw new ArgumentException($"cofusfl.codec-training.classification.consistency-weight = {c.ConsistencyWeight}: 0 (off) or more");
         foreach (var (key, lr) in new[] { ("lr", t.Lr), ("aux-lr", t.AuxLr) })
             if (!(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"cofusfl.codec-training.{key} = {lr}: a finite number > 0");
         var ls = t.LrSchedule;
@@ -66,7 +72,7 @@ public static class CodecTrainer
     {
         Validate(t);
         if (t.ClassifyWeight > 0 && images.Domains.Count < 2)
-            throw new ArgumentException($"cofusfl.codec-training.classify-weight = {t.ClassifyWeight}: classification learns the training folder of each image and needs at least 2 folders in cofusfl.data.train (has {images.Domains.Count})");
+            throw new ArgumentException($"cofusfl.codec-training.classification.weight = {t.ClassifyWeight}: classification learns the training folder of each image and needs at least 2 folders in cofusfl.data.train (has {images.Domains.Count})");
         if (o.Torch.Threads > 0) torch.set_num_threads(o.Torch.Threads);
         var device = Device.Parse(o.Torch.Device);
         using var g = new Generator((ulong)o.Seed);
@@ -84,16 +90,10 @@ public static class CodecTrainer
         var alpha = teacher is null ? 0 : t.DistillWeight;
         // Joint classification: labels are domains (training folders); every 8th image of each is held out.
         LatentClassifier? head = null;
-        var labelOf = new Dictionary<int, int>();
-        var held = new List<int>();
+        var (labelOf, held) = t.ClassifyWeight > 0 ? JointClassification.Split(images) : (new Dictionary<int, int>(), new List<int>());
+        var consistency = t.Classification.ConsistencyWeight;
         if (t.ClassifyWeight > 0)
         {
-            for (var d = 0; d < images.Domains.Count; d++)
-                for (var i = 0; i < images.Domains[d].Length; i++)
-                {
-                    labelOf[images.Domains[d][i]] = d;
-                    if (i % 8 == 7) held.Add(images.Domains[d][i]);
-                }
             head = new LatentClassifier(model.M, images.Domains.Count, g: g);
             head.to(device);
             head.train();
@@ -133,6 +133,15 @@ public static class CodecTrainer
                 var logits = head.forward(r.YHat!);
                 ce = F.cross_entropy(logits, labels);
                 correct = logits.argmax(1).eq(labels).@float().mean();
+                if (consistency > 0)
+                {
+                    // A second view of the same images (other crops and flips): cross-entropy on both, and the Π-model's
+                    // consistency between the two predictions.
+                    var logits2 = head.forward(model.forward(images.Batch(picks, o.Data.Crop, rng).to(device)).YHat!);
+                    ce = (ce + F.cross_entropy(logits2, labels)) * 0.5;
+                    var agreement = (F.softmax(logits, 1) - F.softmax(logits2, 1)).square().sum(1).mean();
+                    loss = loss + agreement * consistency;
+                }
                 loss = loss + ce * t.ClassifyWeight;
             }
             opt.zero_grad();

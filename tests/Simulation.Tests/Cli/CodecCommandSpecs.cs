@@ -84,15 +84,22 @@ public class CodecCommandSpecs(TrainedCodecFixture codec) : IClassFixture<Traine
     {
         var outDir = _dir["joint"];
         var config = _dir.Write("joint.conf", TinyConfig.Codec(outDir, steps: 10) +
-            "\ncofusfl.data.train = [\"bsds500/train\", \"urban100\"]\ncofusfl.codec-training.classify-weight = 1\n");
+            "\ncofusfl.data.train = [\"bsds500/train\", \"urban100\"]\ncofusfl.codec-training.classification { weight = 1, keep = [1.0, 0.5], eval-crops = 1 }\n");
         var r = Cli("codec", "train", config).ShouldSucceed();
         r.Stdout.Should().Contain("held-out images (2 classes, chance 50.0%)");
+        r.Stdout.Should().Contain("   6 of 12 channels: accuracy ");
+        var result = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "classification.json")))!;
+        var curve = result["curve"]!.AsArray();
+        curve.Select(p => p!["channels"]!.GetValue<int>()).Should().Equal(12, 6);
+        curve.Should().OnlyContain(p => p!["crops"]!.GetValue<int>() == 37);
+        curve[1]!["bpp"]!.GetValue<double>().Should().BeLessThan(curve[0]!["bpp"]!.GetValue<double>(), "the truncated encoder writes fewer bits");
+        result["channel_order"]!.AsArray().Should().HaveCount(12);
         var last = JsonNode.Parse(File.ReadAllLines(Path.Combine(outDir, "train.jsonl"))[^1])!;
         last["val_images"]!.GetValue<int>().Should().Be(25 + 12, "every 8th of 200 bsds500 and 100 urban100 images");
         last["val_accuracy"]!.GetValue<double>().Should().BeInRange(0, 1);
         File.Exists(Path.Combine(outDir, "classifier.safetensors")).Should().BeTrue();
-        Cli("codec", "train", _dir.Write("one.conf", TinyConfig.Codec(_dir["one"], steps: 1) + "\ncofusfl.codec-training.classify-weight = 1\n"))
-            .ShouldFailClearly("cofusfl.codec-training.classify-weight = 1", "at least 2 folders");
+        Cli("codec", "train", _dir.Write("one.conf", TinyConfig.Codec(_dir["one"], steps: 1) + "\ncofusfl.codec-training.classification.weight = 1\n"))
+            .ShouldFailClearly("cofusfl.codec-training.classification.weight = 1", "at least 2 classes");
     }
 
     [Fact]
