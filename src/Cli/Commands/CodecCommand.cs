@@ -74,15 +74,23 @@ public static class CodecCommand
             File.WriteAllText(logPath, "");
             CompressionModel? model = null;
             JointResult? joint = null;
+            if (t.Feds.Enabled && teacher is null)
+                throw new CliException($"error: {r.GetValue(file)}: cofusfl.codec-training.feds (feature-steps = {t.Feds.FeatureSteps}, channel-steps = {t.Feds.ChannelSteps}) needs a teacher: set cofusfl.codec-training.teacher");
+            if (t.Feds.Enabled)
+            {
+                using var probe = CodecZoo.Create(o.Model.Name, o.Model.N, o.Model.M);
+                try { FedsAdapters.Check(probe, teacher!); }
+                catch (ArgumentException e) { throw new CliException($"error: {r.GetValue(file)}: {e.Message}"); }
+            }
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(p =>
                 {
-                    var task = p.AddTask(teacher is null ? $"training {o.Model.Name}" : $"distilling {teacher.Name} N={teacher.N} → {o.Model.Name} N={o.Model.N}", maxValue: t.Steps);
+                    var task = p.AddTask(teacher is null ? $"training {o.Model.Name}" : $"distilling {teacher.Name} N={teacher.N} → {o.Model.Name} N={o.Model.N}{(t.Feds.Enabled ? " (FEDS)" : "")}", maxValue: t.Steps);
                     void Log(CodecTrainer.StepLog s)
                     {
                         File.AppendAllText(logPath, CodecTrainer.ToJson(s).ToJsonString() + "\n");
                         task.Value = s.Step;
-                        task.Description = $"step {s.Step}: loss {s.Loss:F3}, PSNR {s.Psnr:F2} dB, {s.Bpp:F3} bpp";
+                        task.Description = $"{(s.Stage is { } st ? $"stage {st}, " : "")}step {s.Step}: loss {s.Loss:F3}, PSNR {s.Psnr:F2} dB, {s.Bpp:F3} bpp";
                     }
                     if (t.ClassifyWeight > 0)
                     {

@@ -16,19 +16,29 @@ public static class ReportCommand
         var reference = new Option<string?>("--codec-reference") { Description = "JSON of `codec eval --out` for the same codec trained without a split (cofusfl codec train): shown as the reference point." };
         var kind = new Option<string>("--kind")
         {
-            Description = "communication: bytes vs quality against the first run (the CoF U-SFL reproduction); personalization: every client's codec on its own domain's held-out images (FedLC); classification: joint compression + classification folders of codec train (accuracy, bits and PSNR of one encoder at several rates).",
+            Description = "communication: bytes vs quality against the first run (the CoF U-SFL reproduction); personalization: every client's codec on its own domain's held-out images (FedLC); classification: joint compression + classification folders of codec train (accuracy, bits and PSNR of one encoder at several rates); distillation: folders of lambda-* codec train outputs with their kodak.json (teacher first: parameters, BD-rate, coding time).",
             DefaultValueFactory = _ => "communication",
         };
-        kind.AcceptOnlyFromAmong("communication", "personalization", "classification");
+        kind.AcceptOnlyFromAmong("communication", "personalization", "classification", "distillation");
         var command = new Command("report", "Write a results document (tables and SVG plots) comparing run folders against the first.") { runs, output, title, reference, kind };
         command.SetAction(r =>
         {
-            if (r.GetValue(kind) == "classification")
+            if (r.GetValue(kind) is "classification" or "distillation")
             {
                 var dirs = r.GetValue(runs)!;
                 var md = r.GetValue(output)!;
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(md))!);
-                try { ClassificationReport.Write(dirs, md, r.GetValue(title)!, DateTimeOffset.UtcNow); }
+                static (string, long) Describe(string checkpoint)
+                {
+                    using var codec = CoFUsfl.Simulation.Training.CodecTrainer.Load(checkpoint);
+                    return (codec.Name, codec.parameters_().Sum(p => p.numel()));
+                }
+                try
+                {
+                    if (r.GetValue(kind) == "classification") ClassificationReport.Write(dirs, md, r.GetValue(title)!, DateTimeOffset.UtcNow);
+                    else DistillationReport.Write(dirs, md, r.GetValue(title)!, Describe, DateTimeOffset.UtcNow);
+                }
+                catch (FormatException e) { throw new CliException($"error: {e.Message}"); }
                 catch (InvalidDataException e) { throw new CliException($"error: {e.Message}"); }
                 AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(md)}[/] ({dirs.Length} runs)");
                 return 0;

@@ -57,11 +57,38 @@ public abstract class CompressionModel : Module
         latentHeight == (height + DownsamplingFactor - 1) / DownsamplingFactor && latentWidth == (width + DownsamplingFactor - 1) / DownsamplingFactor;
 
     protected CompressionModel(long n, long m, long ebChannels, Generator? g)
+        : this(n, m, ebChannels, CodecLayers.AnalysisTransform(n, m, g), CodecLayers.SynthesisTransform(n, m, g), g) { }
+
+    /// <summary>A codec with its own transforms (e.g. with attention or residual blocks).</summary>
+    protected CompressionModel(long n, long m, long ebChannels, Sequential analysis, Sequential synthesis, Generator? g)
     {
         (N, M) = (n, m);
-        g_a = RegisterModule("g_a", CodecLayers.AnalysisTransform(n, m, g));
-        g_s = RegisterModule("g_s", CodecLayers.SynthesisTransform(n, m, g));
+        g_a = RegisterModule("g_a", analysis);
+        g_s = RegisterModule("g_s", synthesis);
         entropy_bottleneck = RegisterModule("entropy_bottleneck", new EntropyBottleneck(ebChannels, generator: g));
+    }
+
+    /// <summary>
+    /// Where the stages of g_a end (exclusive layer indices): after them the map is at 1/2, 1/4 and 1/8 of the image
+    /// with N channels. Feature distillation aligns a student's stage outputs with a teacher's.
+    /// </summary>
+    public virtual int[] AnalysisStageEnds => [2, 4, 6];
+
+    /// <summary>Where the stages of g_s end: after them the map is at 1/8, 1/4 and 1/2 of the image with N channels.</summary>
+    public virtual int[] SynthesisStageEnds => [2, 4, 6];
+
+    /// <summary>The output of each stage of <paramref name="seq"/> (ending at <paramref name="ends"/>) and the final output.</summary>
+    public static (List<Tensor> Stages, Tensor Output) Stages(Sequential seq, Tensor x, int[] ends)
+    {
+        var stages = new List<Tensor>();
+        var from = 0;
+        foreach (var end in ends)
+        {
+            x = seq.forward_range(x, from, end);
+            stages.Add(x);
+            from = end;
+        }
+        return (stages, seq.forward_range(x, from, seq.Count));
     }
 
     /// <summary>All entropy models of this codec (their noise generators and quantization modes are set together).</summary>

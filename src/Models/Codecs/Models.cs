@@ -26,14 +26,18 @@ public sealed class Bmshj2018Factorized(long n = 128, long m = 192, Generator? g
 }
 
 /// <summary>Ballé et al. 2018, scale hyperprior (CompressAI <c>bmshj2018-hyperprior</c>).</summary>
-public sealed class Bmshj2018Hyperprior : CompressionModel
+public class Bmshj2018Hyperprior : CompressionModel
 {
     public readonly Sequential h_a, h_s;
     public readonly GaussianConditional gaussian_conditional;
     public override string Name => "bmshj2018-hyperprior";
     public override int DownsamplingFactor => 64;
 
-    public Bmshj2018Hyperprior(long n = 128, long m = 192, Generator? g = null) : base(n, m, n, g)
+    public Bmshj2018Hyperprior(long n = 128, long m = 192, Generator? g = null) : this(n, m, null, null, g) { }
+
+    /// <summary>The scale hyperprior around other transforms (null: Ballé's).</summary>
+    protected Bmshj2018Hyperprior(long n, long m, Sequential? analysis, Sequential? synthesis, Generator? g)
+        : base(n, m, n, analysis ?? CodecLayers.AnalysisTransform(n, m, g), synthesis ?? CodecLayers.SynthesisTransform(n, m, g), g)
     {
         h_a = RegisterModule("h_a", new Sequential(Conv.conv(m, n, 3, 1, g), Conv.ReLU(), Conv.conv(n, n, g: g), Conv.ReLU(), Conv.conv(n, n, g: g)));
         h_s = RegisterModule("h_s", new Sequential(Conv.deconv(n, n, g: g), Conv.ReLU(), Conv.deconv(n, n, g: g), Conv.ReLU(), Conv.conv(n, m, 3, 1, g), Conv.ReLU()));
@@ -161,16 +165,44 @@ public sealed class Mbt2018Mean : CompressionModel
     }
 }
 
+/// <summary>
+/// The high-capacity teacher of FEDS distillation (Li et al., arXiv 2503.06399: attention blocks, extra residual blocks,
+/// a wider latent): the scale hyperprior with a residual block and a window-attention block in each transform —
+/// g_a: conv, GDN, conv, GDN, residual, conv, GDN, attention, conv; g_s mirrored: deconv, IGDN, attention, deconv,
+/// IGDN, residual, deconv, IGDN, deconv. Its stages end at the same resolutions as Ballé's, so a student's stage
+/// outputs can be aligned with its own. A codec for <c>codec train</c>; split learning cuts Ballé's 7-layer transforms only.
+/// </summary>
+public sealed class FedsTeacher : Bmshj2018Hyperprior
+{
+    public override string Name => "feds-teacher";
+    public override int[] AnalysisStageEnds => [2, 5, 8];
+    public override int[] SynthesisStageEnds => [3, 6, 8];
+
+    public FedsTeacher(long n = 128, long m = 320, Generator? g = null)
+        : base(n, m, new Sequential(Conv.conv(3, n, g: g), new GDN(n), Conv.conv(n, n, g: g), new GDN(n), new ResidualBlock(n, g),
+                   Conv.conv(n, n, g: g), new GDN(n), new WindowAttentionBlock(n, 4, Heads(n), g), Conv.conv(n, m, g: g)),
+               new Sequential(Conv.deconv(m, n, g: g), new GDN(n, inverse: true), new WindowAttentionBlock(n, 4, Heads(n), g),
+                   Conv.deconv(n, n, g: g), new GDN(n, inverse: true), new ResidualBlock(n, g), Conv.deconv(n, n, g: g), new GDN(n, inverse: true),
+                   Conv.deconv(n, 3, g: g)), g) { }
+
+    private static long Heads(long n) => n % 8 == 0 ? 8 : n % 4 == 0 ? 4 : 1;
+}
+
 /// <summary>Codec models by registry name.</summary>
 public static class CodecZoo
 {
+    /// <summary>Models with Ballé's 7-layer transforms, which split learning can cut.</summary>
     public static readonly string[] Names = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"];
+
+    /// <summary>Every model <c>codec train</c> and the codec commands know (<see cref="Names"/> and the FEDS teacher).</summary>
+    public static readonly string[] AllNames = [.. Names, "feds-teacher"];
 
     public static CompressionModel Create(string name, long n, long m, Generator? g = null) => name switch
     {
         "bmshj2018-factorized" => new Bmshj2018Factorized(n, m, g),
         "bmshj2018-hyperprior" => new Bmshj2018Hyperprior(n, m, g),
         "mbt2018-mean" => new Mbt2018Mean(n, m, g),
-        _ => throw new ArgumentException($"unknown codec model '{name}' (known: {string.Join(", ", Names)})"),
+        "feds-teacher" => new FedsTeacher(n, m, g),
+        _ => throw new ArgumentException($"unknown codec model '{name}' (known: {string.Join(", ", AllNames)})"),
     };
 }

@@ -16,6 +16,8 @@ public sealed record SplitPlan(string ModelName, long N, long M, int Head, int T
 {
     public SplitPlan Validate()
     {
+        if (CodecZoo.AllNames.Contains(ModelName) && !CodecZoo.Names.Contains(ModelName))
+            throw new ArgumentException($"cofusfl.model.name = \"{ModelName}\": a codec for cofusfl codec train (a distillation teacher); split learning cuts the 7-layer transforms of {string.Join(", ", CodecZoo.Names)}");
         if (!CodecZoo.Names.Contains(ModelName)) throw new ArgumentException($"cofusfl.model.name: unknown model '{ModelName}' (known: {string.Join(", ", CodecZoo.Names)})");
         if (N <= 0 || M <= 0) throw new ArgumentException($"cofusfl.model: N and M must be positive (got N={N}, M={M})");
         if (Head is < 1 or > CodecLayers.TransformLayers)

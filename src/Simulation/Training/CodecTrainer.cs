@@ -24,6 +24,8 @@ public sealed record CodecTrainingOptions
     public string Teacher { get; init; } = "";
     /// <summary>α: the distortion term is (1 − α)·MSE(x̂, x) + α·MSE(x̂, x̂_teacher).</summary>
     public double DistillWeight { get; init; } = 0.5;
+    /// <summary>FEDS distillation from <see cref="Teacher"/> in three stages (<see cref="FedsOptions"/>); off while its step counts are 0.</summary>
+    public FedsOptions Feds { get; init; } = new();
     /// <summary>Joint compression + classification (<see cref="JointClassificationOptions"/>); off while its weight is 0.</summary>
     public JointClassificationOptions Classification { get; init; } = new();
     /// <summary>γ of the classification loss (shorthand used by the trainer).</summary>
@@ -42,8 +44,9 @@ public static class CodecTrainer
 {
     /// <param name="TeacherMse">MSE between the student's and the teacher's reconstructions (distillation only).</param>
     /// <param name="Accuracy">Training-batch accuracy of the classifier (joint classification only).</param>
+    /// <param name="Stage">FEDS stage of the step (FEDS only), with its <paramref name="FeatureLoss"/> or <paramref name="ChannelLoss"/>.</param>
     public sealed record StepLog(int Step, double Loss, double Mse, double Psnr, double Bpp, double AuxLoss, double StepMs, double? TeacherMse = null,
-        double? CrossEntropy = null, double? Accuracy = null);
+        double? CrossEntropy = null, double? Accuracy = null, int? Stage = null, double? FeatureLoss = null, double? ChannelLoss = null);
 
     /// <summary>Checks the ranges of <c>cofusfl.codec-training</c>, naming the key (<see cref="ArgumentException"/>).</summary>
     public static void Validate(CodecTrainingOptions t)
@@ -55,6 +58,11 @@ public static class CodecTrainer
             throw new ArgumentException($"cofusfl.codec-training.classification.weight = {c.Weight}: 0 (off) or more");
         if (c.ConsistencyWeight < 0 || !double.IsFinite(c.ConsistencyWeight))
             throw new ArgumentException($"cofusfl.codec-training.classification.consistency-weight = {c.ConsistencyWeight}: 0 (off) or more");
+        var f = t.Feds;
+        if (f.FeatureSteps < 0 || f.ChannelSteps < 0 || (long)f.FeatureSteps + f.ChannelSteps > t.Steps)
+            throw new ArgumentException($"cofusfl.codec-training.feds: feature-steps = {f.FeatureSteps} and channel-steps = {f.ChannelSteps} must be >= 0 and together at most steps = {t.Steps} (the rest fine-tunes)");
+        foreach (var (key, w) in new[] { ("feature-weight", f.FeatureWeight), ("channel-weight", f.ChannelWeight) })
+            if (w < 0 || !double.IsFinite(w)) throw new ArgumentException($"cofusfl.codec-training.feds.{key} = {w}: 0 or more");
         foreach (var (key, lr) in new[] { ("lr", t.Lr), ("aux-lr", t.AuxLr) })
             if (!(lr > 0 && double.IsFinite(lr))) throw new ArgumentException($"cofusfl.codec-training.{key} = {lr}: a finite number > 0");
         var ls = t.LrSchedule;
@@ -87,6 +95,10 @@ public static class CodecTrainer
             teacher.to(device);
             teacher.eval();
         }
+        if (t.Feds.Enabled && teacher is null)
+            throw new ArgumentException($"cofusfl.codec-training.feds (feature-steps = {t.Feds.FeatureSteps}, channel-steps = {t.Feds.ChannelSteps}) needs a teacher: set cofusfl.codec-training.teacher");
+        using var feds = t.Feds.Enabled ? new FedsAdapters(model, teacher!, g) : null;
+        feds?.to(device);
         var alpha = teacher is null ? 0 : t.DistillWeight;
         // Joint classification: labels are domains (training folders); every 8th image of each is held out.
         LatentClassifier? head = null;
@@ -98,7 +110,7 @@ public static class CodecTrainer
             head.to(device);
             head.train();
         }
-        var mainParameters = head is null ? model.main_parameters() : model.main_parameters().Concat(head.parameters_()).ToList();
+        var mainParameters = model.main_parameters().Concat(head?.parameters_() ?? []).Concat(feds?.parameters_() ?? []).ToList();
         using var opt = new Adam(mainParameters, t.Lr);
         using var aux = new Adam(model.aux_parameters(), t.AuxLr);
         var rng = new Random(unchecked((int)o.Seed));
@@ -112,20 +124,36 @@ public static class CodecTrainer
             using var scope = DisposeScope.Open();
             var picks = Enumerable.Range(0, o.Data.BatchSize).Select(_ => all[rng.Next(all.Length)]).ToList();
             var x = images.Batch(picks, o.Data.Crop, rng).to(device);
-            var r = model.forward(x);
+            var stage = feds is null ? (int?)null : t.Feds.StageAt(step);
+            ForwardResult r;
+            Tensor? featureLoss = null, channelLoss = null, teacherXHat = null;
+            if (stage is 1 or 2)
+            {
+                var student = FedsAdapters.Run(model, x);
+                FedsAdapters.Pass teaching;
+                using (torch.no_grad()) teaching = FedsAdapters.Run(teacher!, x);
+                teacherXHat = teaching.XHat;
+                if (stage == 1) featureLoss = feds!.FeatureLoss(student, teaching);
+                else channelLoss = feds!.ChannelLoss(student, teaching);
+                r = new ForwardResult(student.XHat, student.Latent.Likelihoods) { YHat = student.Latent.YHat };
+            }
+            else r = model.forward(x);
             var pixels = (double)o.Data.BatchSize * o.Data.Crop * o.Data.Crop;
             var bits = r.Likelihoods.Values.Select(l => l.log2().sum().neg()).Aggregate((a, b) => a + b);
             var mse = F.mse_loss(r.XHat, x);
             Tensor? teacherMse = null;
             var distortion = mse;
-            if (teacher is not null)
+            // The teacher's x̂: from its FEDS pass when there is one; in FEDS's fine-tuning without output distillation, not needed.
+            if (teacher is not null && (teacherXHat is not null || alpha > 0 || feds is null))
             {
                 Tensor target;
-                using (torch.no_grad()) target = teacher.forward(x).XHat.clamp(0, 1);
+                using (torch.no_grad()) target = (teacherXHat ?? teacher.forward(x).XHat).clamp(0, 1);
                 teacherMse = F.mse_loss(r.XHat, target);
                 distortion = mse * (1 - alpha) + teacherMse * alpha;
             }
             var loss = Models.Losses.RateDistortion.DistortionTerm(distortion, o.Loss.Lambda) + bits / pixels;
+            if (featureLoss is not null) loss = loss + featureLoss * t.Feds.FeatureWeight;
+            if (channelLoss is not null) loss = loss + channelLoss * t.Feds.ChannelWeight;
             Tensor? ce = null, correct = null;
             if (head is not null)
             {
@@ -156,7 +184,7 @@ public static class CodecTrainer
             {
                 var m = mse.item();
                 log(new StepLog(step, loss.item(), m, Models.Metrics.Psnr.FromMse(Math.Max(m, 1e-12), max: 1), bits.item() / pixels, auxLoss.item(),
-                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds, teacherMse?.item(), ce?.item(), correct?.item()));
+                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds, teacherMse?.item(), ce?.item(), correct?.item(), stage, featureLoss?.item(), channelLoss?.item()));
             }
             if ((t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) || step == t.Steps) Save(model, Path.Combine(t.Out, "codec.safetensors"), step);
         }
@@ -257,6 +285,9 @@ public static class CodecTrainer
         if (s.TeacherMse is { } tm) j["teacher_mse"] = tm;
         if (s.CrossEntropy is { } c) j["cross_entropy"] = c;
         if (s.Accuracy is { } a) j["accuracy"] = a;
+        if (s.Stage is { } st) j["stage"] = st;
+        if (s.FeatureLoss is { } fl) j["feature_loss"] = fl;
+        if (s.ChannelLoss is { } cl) j["channel_loss"] = cl;
         return j;
     }
 }

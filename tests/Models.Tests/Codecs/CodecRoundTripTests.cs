@@ -5,7 +5,7 @@ namespace CoFUsfl.Models.Tests.Codecs;
 
 public class CodecRoundTripTests
 {
-    public static TheoryData<string> ModelNames => new(CodecZoo.Names);
+    public static TheoryData<string> ModelNames => new(CodecZoo.AllNames);
 
     [Theory]
     [MemberData(nameof(ModelNames))]

@@ -1,0 +1,88 @@
+using CoFUsfl.Models.Codecs;
+using CoFUsfl.Simulation.Split;
+using CoFUsfl.Simulation.Training;
+using CoFUsfl.Torch;
+
+namespace CoFUsfl.Simulation.Tests;
+
+/// <summary>FEDS: stages, channel weights from the teacher's rates, adapters, and the teachers it refuses.</summary>
+public class FedsSpecs
+{
+    private static CodecTrainingOptions Options(FedsOptions feds, int steps = 6) => new()
+    {
+        Steps = steps, Lr = 1e-3, LogEvery = 1, CheckpointEvery = 0, DistillWeight = 0, Feds = feds,
+        Out = Path.Combine(Path.GetTempPath(), "cofusfl-feds-" + Guid.NewGuid().ToString("N")[..8]),
+    };
+
+    [Fact]
+    public void Stages_follow_the_step_counts()
+    {
+        var f = new FedsOptions { FeatureSteps = 2, ChannelSteps = 3 };
+        Enumerable.Range(1, 7).Select(f.StageAt).Should().Equal(1, 1, 2, 2, 2, 3, 3);
+        f.Enabled.Should().BeTrue();
+        new FedsOptions().Enabled.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Channel_weights_are_each_channels_share_of_the_teachers_bits()
+    {
+        using var scope = torch.NewDisposeScope();
+        // Channel 0: likelihood 1/2 everywhere (1 bit a symbol), channel 1: 1/4 (2 bits), channel 2: 1 (0 bits).
+        var lik = torch.from_array(new[] { 0.5f, 0.5f, 0.25f, 0.25f, 1f, 1f }, 1, 3, 1, 2);
+        FedsAdapters.ChannelWeights(lik).data<float>().Should().BeEquivalentTo(new[] { 1f / 3, 2f / 3, 0f }, o => o.WithStrictOrdering()
+            .Using<float>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-6f)).WhenTypeIs<float>());
+    }
+
+    [Fact]
+    public void Training_switches_from_feature_alignment_to_channel_distillation_to_fine_tuning()
+    {
+        var o = SimulationSpecs.Small() with { Seed = 9 };
+        o = o with { Data = o.Data with { BatchSize = 2 } };
+        using var g = new Generator(3);
+        using var teacher = CodecZoo.Create("feds-teacher", 16, 24, g);
+        teacher.eval();
+        var logs = new List<CodecTrainer.StepLog>();
+        using var student = CodecTrainer.Train(o, Options(new FedsOptions { FeatureSteps = 2, ChannelSteps = 2 }), new SyntheticImages(), logs.Add, teacher: teacher);
+        logs.Select(l => l.Stage).Should().Equal(1, 1, 2, 2, 3, 3);
+        logs.Take(2).Should().OnlyContain(l => l.FeatureLoss > 0 && l.ChannelLoss == null);
+        logs.Skip(2).Take(2).Should().OnlyContain(l => l.ChannelLoss > 0 && l.FeatureLoss == null);
+        logs.Skip(4).Should().OnlyContain(l => l.FeatureLoss == null && l.ChannelLoss == null);
+        CodecTrainer.ToJson(logs[0])["feature_loss"]!.GetValue<double>().Should().Be(logs[0].FeatureLoss!.Value);
+        student.Name.Should().Be("bmshj2018-hyperprior", "the adapters are not part of the student");
+        student.state_dict().Keys.Should().NotContain(k => k.Contains("adapter") || k.StartsWith("latent", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_distillation_terms_take_part_in_the_gradient()
+    {
+        var o = SimulationSpecs.Small() with { Seed = 9 };
+        using var g = new Generator(3);
+        using var teacher = CodecZoo.Create("feds-teacher", 16, 24, g);
+        string Train(FedsOptions f)
+        {
+            using var s = CodecTrainer.Train(o, Options(f, steps: 3), new SyntheticImages(), teacher: teacher);
+            return string.Join(",", s.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.sum().item().ToString("R")));
+        }
+        var plain = Train(new FedsOptions { FeatureSteps = 3, FeatureWeight = 0 });
+        Train(new FedsOptions { FeatureSteps = 3, FeatureWeight = 1 }).Should().NotBe(plain, "feature alignment moves the student");
+        Train(new FedsOptions { ChannelSteps = 3, ChannelWeight = 1 }).Should().NotBe(plain, "channel distillation moves the student");
+        Train(new FedsOptions { FeatureSteps = 3, FeatureWeight = 0 }).Should().Be(plain, "same seed, same student");
+    }
+
+    [Fact]
+    public void Incompatible_teachers_missing_teachers_and_bad_stage_counts_are_refused_naming_the_key()
+    {
+        var o = SimulationSpecs.Small();
+        using var factorized = CodecZoo.Create("bmshj2018-factorized", 8, 12);
+        FluentActions.Invoking(() => CodecTrainer.Train(o, Options(new FedsOptions { FeatureSteps = 1 }), new SyntheticImages(), teacher: factorized))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.codec-training.teacher: bmshj2018-factorized (down-sampling 16) cannot teach bmshj2018-hyperprior (down-sampling 64)*");
+        FluentActions.Invoking(() => CodecTrainer.Train(o, Options(new FedsOptions { FeatureSteps = 1 }), new SyntheticImages()))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.codec-training.feds*needs a teacher*");
+        FluentActions.Invoking(() => CodecTrainer.Train(o, Options(new FedsOptions { FeatureSteps = 4, ChannelSteps = 4 }), new SyntheticImages()))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.codec-training.feds: feature-steps = 4 and channel-steps = 4*at most steps = 6*");
+        FluentActions.Invoking(() => CodecTrainer.Train(o, Options(new FedsOptions { FeatureSteps = 1, ChannelWeight = double.NaN }), new SyntheticImages()))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.codec-training.feds.channel-weight = NaN*");
+        FluentActions.Invoking(() => new SplitPlan("feds-teacher", 16, 24, 2, 5).Validate())
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.model.name = \"feds-teacher\": a codec for cofusfl codec train*");
+    }
+}
