@@ -86,3 +86,49 @@ public class FedsSpecs
             .Should().Throw<ArgumentException>().WithMessage("cofusfl.model.name = \"feds-teacher\": a codec for cofusfl codec train*");
     }
 }
+
+/// <summary>Teacher→student distillation inside U-SFL: the client, who holds the image and the loss, holds the teacher.</summary>
+public class SplitDistillationSpecs
+{
+    private static string Teacher()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "cofusfl-usfl-teacher-" + Guid.NewGuid().ToString("N")[..8] + ".safetensors");
+        using var g = new Generator(77);
+        using var teacher = CodecZoo.Create("feds-teacher", 16, 24, g);
+        teacher.eval();
+        teacher.update();
+        CodecTrainer.Save(teacher, path);
+        return path;
+    }
+
+    private static string Hash(Runner.RunOutcome r) => r.Summary["final_model_hash"]!.GetValue<string>();
+
+    [Fact]
+    public void The_teacher_enters_only_through_the_clients_distortion_term_and_its_compute_is_charged()
+    {
+        var teacher = Teacher();
+        var o = SimulationSpecs.Small(features: "float32", rounds: 1, clients: 2);
+        var plain = SimulationSpecs.Run(o);
+        var distilled = SimulationSpecs.Run(o with { Training = o.Training with { Teacher = teacher, DistillWeight = 0.5 } });
+        var zero = SimulationSpecs.Run(o with { Training = o.Training with { Teacher = teacher, DistillWeight = 0 } });
+        Hash(distilled).Should().NotBe(Hash(plain), "half of the distortion term is the teacher's reconstruction");
+        Hash(zero).Should().Be(Hash(plain), "with weight 0 the teacher changes no parameter");
+        zero.Summary["simulated_time_s"]!.GetValue<double>().Should().BeGreaterThan(plain.Summary["simulated_time_s"]!.GetValue<double>(),
+            "the client runs the teacher's forward pass");
+        Hash(SimulationSpecs.Run(o with { Training = o.Training with { Teacher = teacher, DistillWeight = 0.5 } })).Should().Be(Hash(distilled), "same seed, same run");
+    }
+
+    [Fact]
+    public void A_missing_or_broken_teacher_and_an_out_of_range_weight_are_refused_naming_the_key()
+    {
+        var o = SimulationSpecs.Small(features: "float32", rounds: 1, clients: 2);
+        FluentActions.Invoking(() => SimulationSpecs.Run(o with { Training = o.Training with { Teacher = "/nonexistent/t.safetensors" } }))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.training.teacher = \"/nonexistent/t.safetensors\": no such file*");
+        var broken = Path.Combine(Path.GetTempPath(), "cofusfl-broken-" + Guid.NewGuid().ToString("N")[..8] + ".safetensors");
+        File.WriteAllBytes(broken, [1, 2, 3]);
+        FluentActions.Invoking(() => SimulationSpecs.Run(o with { Training = o.Training with { Teacher = broken } }))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.training.teacher: *");
+        FluentActions.Invoking(() => Runner.SimulationRunner.Validate(o with { Training = o.Training with { DistillWeight = 1.5 } }))
+            .Should().Throw<ArgumentException>().WithMessage("cofusfl.training.distill-weight = 1.5: between 0 and 1");
+    }
+}

@@ -130,6 +130,15 @@ public abstract class CompressionModel : Module
         return new ForwardResult(synthesis(latent.YHat), latent.Likelihoods) { YHat = latent.YHat };
     }
 
+    /// <summary>
+    /// Multiply-accumulates of one forward pass over a B×3×H×W batch: both transforms (Ballé's layers) and the
+    /// hyperprior's, for the simulated compute time of a client that runs this codec as a distillation teacher.
+    /// </summary>
+    public virtual long ForwardMacs(long batch, long height, long width) =>
+        CodecLayers.Macs(true, 0, CodecLayers.TransformLayers, N, M, batch, height, width)
+        + CodecLayers.Macs(false, 0, CodecLayers.TransformLayers, N, M, batch, height, width)
+        + CodecLayers.HyperMacs(this is not Bmshj2018Factorized, N, M, batch, height, width);
+
     /// <summary>Sum of the entropy bottlenecks' quantile losses (optimized by the separate aux optimizer).</summary>
     public Tensor aux_loss() => entropy_bottleneck.loss();
 

@@ -186,6 +186,15 @@ public sealed class FedsTeacher : Bmshj2018Hyperprior
                    Conv.deconv(n, 3, g: g)), g) { }
 
     private static long Heads(long n) => n % 8 == 0 ? 8 : n % 4 == 0 ? 4 : 1;
+
+    /// <summary>Ballé's layers plus the two residual blocks (1/4 resolution) and the two attention blocks (1/8).</summary>
+    public override long ForwardMacs(long batch, long height, long width)
+    {
+        long quarter = (height / 4) * (width / 4), tokens = (height / 8) * (width / 8);
+        var residual = 2 * 9 * N * N * quarter;
+        var attention = 3 * N * N * tokens + 2 * tokens * 16 * N + N * N * tokens + 4 * N * N * tokens;
+        return base.ForwardMacs(batch, height, width) + 2 * batch * (residual + attention);
+    }
 }
 
 /// <summary>Codec models by registry name.</summary>

@@ -131,6 +131,13 @@ public sealed record TrainingOptions
     public string Quantization { get; init; } = "noise";
     /// <summary>Global gradient-norm clip per side; 0 = off.</summary>
     public double ClipGradNorm { get; init; } = 1.0;
+    /// <summary>
+    /// Teacher→student distillation inside U-SFL: a trained codec checkpoint held by every client (who holds the image
+    /// and the loss); empty = off. The client's distortion term becomes (1 − α)·MSE(x̂, x) + α·MSE(x̂, x̂_teacher).
+    /// </summary>
+    public string Teacher { get; init; } = "";
+    /// <summary>α of <see cref="Teacher"/>, in [0, 1].</summary>
+    public double DistillWeight { get; init; } = 0.5;
 }
 
 /// <summary>

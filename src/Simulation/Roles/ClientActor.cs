@@ -92,7 +92,7 @@ public sealed class ClientActor : ReceiveActor
         {
             var global = ParameterSet.FromMessages(m.Parameters, $"global model for {spec.Id}, round {m.Round}");
             st.Half = new ClientHalf(ctx.Plan, ctx.Step, global, personal, o.Training.ClientOptimizer, o.Training.ClientOptimizer.Lr * o.Training.LrSchedule.FactorAt(m.Round),
-                ctx.Device, ctx.DeriveSeed("client-noise", m.Round, spec.Index), ctx.DeriveSeed("grad-up", m.Round, spec.Index), ctx.Profile);
+                ctx.Device, ctx.DeriveSeed("client-noise", m.Round, spec.Index), ctx.DeriveSeed("grad-up", m.Round, spec.Index), ctx.Profile, ctx.Teacher);
             // Tables are sent once per version: a personal model whose tables did not change sends nothing.
             if (st.Half.Tables is { } tables && tables.Version != lastTablesSent)
             {

@@ -79,6 +79,9 @@ public sealed class SimulationContext
     /// <summary>Where tensors live (<c>cofusfl.torch.device</c>); checked by <see cref="SimulationRunner.Validate"/>.</summary>
     public CoFUsfl.Torch.Device Device => CoFUsfl.Torch.Device.Parse(Options.Torch.Device);
 
+    /// <summary>The distillation teacher every client runs (<c>training.teacher</c>), in eval mode and read-only; null: none.</summary>
+    public CoFUsfl.Models.Codecs.CompressionModel? Teacher { get; init; }
+
     /// <summary>What the halves of the split step take from <see cref="Options"/>.</summary>
     public StepSettings Step => step ??= StepSettings.From(Options);
     private StepSettings? step;

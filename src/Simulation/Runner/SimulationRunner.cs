@@ -161,8 +161,19 @@ public static class SimulationRunner
         var partitions = Partitions.Build(o.Data.Partition.Kind, training, o.Federation.Clients, o.Data.Partition.Alpha,
             o.Data.Partition.SamplesPerClient, o.Seed);
         var clients = ClientPopulation.Draw(o, partitions);
+        CoFUsfl.Models.Codecs.CompressionModel? teacher = null;
+        if (o.Training.Teacher.Length > 0)
+        {
+            if (!File.Exists(o.Training.Teacher))
+                throw new ArgumentException($"cofusfl.training.teacher = \"{o.Training.Teacher}\": no such file ({Path.GetFullPath(o.Training.Teacher)})");
+            try { teacher = Training.CodecTrainer.Load(o.Training.Teacher); }
+            catch (FormatException e) { throw new ArgumentException($"cofusfl.training.teacher: {e.Message}", e); }
+            teacher.to(Device.Parse(o.Torch.Device));
+            teacher.eval();
+        }
         return new SimulationContext
         {
+            Teacher = teacher,
             Options = o, Plan = plan, Images = images, Clients = clients, Personal = new NamePatterns(o.Federation.Personal),
             ServerPersonal = new NamePatterns(o.Federation.ServerPersonal), HeldOut = heldOut,
             ClientFinished = clientFinished,
@@ -373,6 +384,7 @@ public static class SimulationRunner
         Need(o.Evaluation.Limit >= 0, $"cofusfl.evaluation.limit = {o.Evaluation.Limit}: 0 (all images) or more");
         Need(o.Data.Crop >= 64 && o.Data.Crop % 64 == 0, $"cofusfl.data.crop = {o.Data.Crop}: a multiple of 64 (the hyperprior's down-sampling)");
         Need(o.Data.BatchSize >= 1, $"cofusfl.data.batch-size = {o.Data.BatchSize}: at least 1");
+        Need(o.Training.DistillWeight is >= 0 and <= 1, $"cofusfl.training.distill-weight = {o.Training.DistillWeight}: between 0 and 1");
         Need(o.Data.Train.Count > 0, "cofusfl.data.train: at least one training folder");
         // Before anything is drawn per client (partitions, profiles, actors).
         Need(o.Federation.Clients is >= 1 and <= FederationOptions.MaxClients,

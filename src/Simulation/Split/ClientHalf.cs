@@ -40,8 +40,10 @@ public sealed class ClientHalf : IDisposable
     private readonly StepSettings s;
     private readonly WallProfile? profile;
     private readonly Generator noise;
-    // The step's graph: input, the split-1 data path, its rate estimate.
-    private Tensor? x, f1, bits1;
+    // The step's graph: input, the split-1 data path, its rate estimate; the teacher's reconstruction of the input.
+    private Tensor? x, f1, bits1, teacherXHat;
+    // Shared by every client (eval mode, no gradient): not disposed here.
+    private readonly CompressionModel? teacher;
 
     public ClientModel Model { get; }
     public Adam Optimizer { get; }
@@ -56,9 +58,10 @@ public sealed class ClientHalf : IDisposable
     /// <param name="noiseSeed">The round's noise stream (training quantization, rate estimates).</param>
     /// <param name="gradientSeed">The stream of the gradient codec's stochastic rounding.</param>
     public ClientHalf(SplitPlan plan, StepSettings settings, ParameterSet global, ParameterSet? personal, OptimizerOptions optimizer, double lr,
-        Device device, ulong noiseSeed, ulong gradientSeed, WallProfile? profile = null)
+        Device device, ulong noiseSeed, ulong gradientSeed, WallProfile? profile = null, CompressionModel? teacher = null)
     {
         this.plan = plan;
+        this.teacher = teacher;
         s = settings;
         this.profile = profile;
         using var scope = DisposeScope.Open();
@@ -87,8 +90,9 @@ public sealed class ClientHalf : IDisposable
         if (Uplink is EntropyFeatures ef) Tables = ef.Tables = Model.feature1!.Freeze();
     }
 
-    /// <summary>MACs of the head's forward pass over one batch.</summary>
-    public long HeadMacs => CodecLayers.Macs(true, 0, plan.Head, plan.N, plan.M, s.BatchSize, s.Crop, s.Crop);
+    /// <summary>MACs of the head's forward pass over one batch (and of the distillation teacher's forward pass, if any).</summary>
+    public long HeadMacs => CodecLayers.Macs(true, 0, plan.Head, plan.N, plan.M, s.BatchSize, s.Crop, s.Crop)
+                            + (teacher?.ForwardMacs(s.BatchSize, s.Crop, s.Crop) ?? 0);
 
     /// <summary>MACs of the tail's forward and backward passes over one batch.</summary>
     public long TailMacs => 3 * CodecLayers.Macs(false, plan.Tail, CodecLayers.TransformLayers, plan.N, plan.M, s.BatchSize, s.Crop, s.Crop);
@@ -100,6 +104,8 @@ public sealed class ClientHalf : IDisposable
         var lap = Stopwatch.GetTimestamp();
         using var scope = DisposeScope.Open();
         x = batch.DetachFromDisposeScope();
+        if (teacher is not null)
+            using (torch.no_grad()) teacherXHat = teacher.forward(x).XHat.clamp(0, 1).DetachFromDisposeScope();
         var f = Model.g_a.forward(x);
         profile?.Lap(ProfilePart.ClientForward, ref lap);
         var enc = Uplink.Encode(f, training: true); // profiled by the codec
@@ -122,7 +128,8 @@ public sealed class ClientHalf : IDisposable
         profile?.Lap(ProfilePart.FeatureDecode, ref lap);
         var xHat = Model.g_s.forward(f2);
         var mse = F.mse_loss(xHat, x);
-        var distortion = Models.Losses.RateDistortion.DistortionTerm(mse, s.Lambda);
+        var distortion = Models.Losses.RateDistortion.DistortionTerm(
+            teacherXHat is null ? mse : mse * (1 - s.DistillWeight) + F.mse_loss(xHat, teacherXHat) * s.DistillWeight, s.Lambda);
         profile?.Lap(ProfilePart.ClientForward, ref lap);
         distortion.backward();
         profile?.Lap(ProfilePart.ClientBackward, ref lap);
@@ -182,8 +189,8 @@ public sealed class ClientHalf : IDisposable
 
     private void ClearStep()
     {
-        x?.Dispose(); f1?.Dispose(); bits1?.Dispose();
-        x = f1 = bits1 = null;
+        x?.Dispose(); f1?.Dispose(); bits1?.Dispose(); teacherXHat?.Dispose();
+        x = f1 = bits1 = teacherXHat = null;
     }
 
     public void Dispose()

@@ -10,13 +10,13 @@ public sealed record StepSettings(
     double Lambda, double Beta, double ClipGradNorm, bool NoiseQuantization,
     string FeaturesUplink, string FeaturesDownlink, double GainInit,
     string GradientsUplink, string GradientsDownlink, double TopkRatio, double GradientStep,
-    int BatchSize, int Crop, double AuxLr)
+    int BatchSize, int Crop, double AuxLr, double DistillWeight = 0)
 {
     public static StepSettings From(SimulationOptions o) => new(
         o.Loss.Lambda, o.Loss.Beta, o.Training.ClipGradNorm, o.Training.Quantization != "ste",
         o.Split.Features.Uplink, o.Split.Features.Downlink, o.Split.Features.GainInit,
         o.Split.Gradients.Uplink, o.Split.Gradients.Downlink, o.Split.Gradients.TopkRatio, o.Split.Gradients.Step,
-        o.Data.BatchSize, o.Data.Crop, o.Training.AuxLr);
+        o.Data.BatchSize, o.Data.Crop, o.Training.AuxLr, o.Training.Teacher.Length > 0 ? o.Training.DistillWeight : 0);
 
     /// <summary>P of the loss: pixels of one batch (the rate normalizer).</summary>
     public double Pixels => (double)BatchSize * Crop * Crop;
