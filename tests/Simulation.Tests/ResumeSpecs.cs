@@ -65,13 +65,13 @@ public class ResumeSpecs
         var through = SimulationRunner.Run(o, new RunRequest(SimulationSpecs.TempDir()), images: new SyntheticImages());
         var dir = SimulationSpecs.TempDir();
         SimulationRunner.Run(o with { Run = o.Run with { Rounds = 1 } }, new RunRequest(dir), images: new SyntheticImages());
-        var personal = Path.Combine(dir, "checkpoints", RunRecorder.ClientPersonalCheckpointFile);
+        var personal = Path.Combine(dir, "checkpoints", RunCheckpoints.ClientPersonalCheckpointFile);
         File.Exists(personal).Should().BeTrue();
         var copy = personal + ".kept";
         File.Copy(personal, copy);
         File.Delete(personal);
         var refused = () => SimulationRunner.Run(o, new RunRequest(dir, Resume: true), images: new SyntheticImages());
-        refused.Should().Throw<FileNotFoundException>().WithMessage($"*federation.personal*{RunRecorder.ClientPersonalCheckpointFile}*");
+        refused.Should().Throw<FileNotFoundException>().WithMessage($"*federation.personal*{RunCheckpoints.ClientPersonalCheckpointFile}*");
         File.Move(copy, personal);
         var resumed = SimulationRunner.Run(o, new RunRequest(dir, Resume: true), images: new SyntheticImages());
         resumed.Summary["final_model_hash"]!.GetValue<string>().Should().Be(through.Summary["final_model_hash"]!.GetValue<string>(),

@@ -43,7 +43,7 @@ public class ServerPersonalSpecs
     {
         var run = SimulationRunner.Run(o, new RunRequest(SimulationSpecs.TempDir()), images: new SyntheticImages());
         var ck = Path.Combine(run.RunDirectory, "checkpoints");
-        return (Load(Path.Combine(ck, "latest.safetensors")), ServerPersonalization.Split(Load(Path.Combine(ck, RunRecorder.ServerPersonalCheckpointFile))), run);
+        return (Load(Path.Combine(ck, "latest.safetensors")), ServerPersonalization.Split(Load(Path.Combine(ck, RunCheckpoints.ServerPersonalCheckpointFile))), run);
     }
 
     private static bool Personal(string name) => name.StartsWith("entropy_bottleneck.", StringComparison.Ordinal) || name.StartsWith("h_s.", StringComparison.Ordinal);
@@ -111,7 +111,7 @@ public class ServerPersonalSpecs
         SimulationRunner.Run(o with { Run = o.Run with { Rounds = 1 } }, new RunRequest(dir), images: new SyntheticImages());
         var resumed = SimulationRunner.Run(o, new RunRequest(dir, Resume: true), images: new SyntheticImages());
         resumed.Summary["final_model_hash"]!.GetValue<string>().Should().Be(through.Run.Summary["final_model_hash"]!.GetValue<string>());
-        var perClient = ServerPersonalization.Split(Load(Path.Combine(dir, "checkpoints", RunRecorder.ServerPersonalCheckpointFile)));
+        var perClient = ServerPersonalization.Split(Load(Path.Combine(dir, "checkpoints", RunCheckpoints.ServerPersonalCheckpointFile)));
         foreach (var c in through.PerClient.Keys) perClient[c].Values.Hash().Should().Be(through.PerClient[c].Values.Hash(), c);
     }
 

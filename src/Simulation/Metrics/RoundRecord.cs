@@ -8,7 +8,7 @@ namespace CoFUsfl.Simulation.Metrics;
 public sealed record RoundRecord(uint Round, RoundResult Result, ServerStats Server, TimeSpan SimulatedTime, TimeSpan SimulatedRoundTime,
     TimeSpan WallRoundTime, ParameterSet ServerParameters, ParameterSet ClientParameters)
 {
-    /// <summary>The split server's optimizer state, present when a checkpoint is due this round (see <see cref="RunRecorder.CheckpointDue"/>).</summary>
+    /// <summary>The split server's optimizer state, present when a checkpoint is due this round (see <see cref="RunSchedule.CheckpointDue"/>).</summary>
     public ParameterSet? ServerOptimizer { get; init; }
     /// <summary>
     /// The split server's per-client parameters and their optimizer state (FedLC, see <see cref="Split.ServerPersonalization.State"/>),

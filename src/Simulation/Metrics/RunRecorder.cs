@@ -23,8 +23,6 @@ public sealed class RunRecorder : IRoundObserver
     private readonly Action<string>? progress;
     private readonly RunHooks hooks;
     private readonly List<JsonObject> rounds = [];
-    private readonly Dictionary<string, long> previousBytes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> previousFaults = new(StringComparer.Ordinal);
     private readonly long wallStart = System.Diagnostics.Stopwatch.GetTimestamp();
     private RoundRecord? last;
     private TensorBoardWriter? tensorboard;
@@ -46,8 +44,8 @@ public sealed class RunRecorder : IRoundObserver
     /// <summary>Actor failures of this process, reported in the summary (<c>actor_failures</c>).</summary>
     public ActorFailures? Failures { get; init; }
 
-    private long BytesOf(TrafficSnapshot s) => RemoteSenderRoles.Contains(s.Key.SenderRole) ? s.BytesDelivered : s.BytesSent;
-    private long MessagesOf(TrafficSnapshot s) => RemoteSenderRoles.Contains(s.Key.SenderRole) ? s.MessagesDelivered : s.MessagesSent;
+    private TrafficLedger? ledger;
+    private TrafficLedger Ledger => ledger ??= new TrafficLedger(RemoteSenderRoles);
 
     public RunRecorder(SimulationContext ctx, string runDirectory, CodecEvaluator? evaluator, uint firstRound = 1, RunHooks? hooks = null)
     {
@@ -123,12 +121,12 @@ public sealed class RunRecorder : IRoundObserver
         foreach (var counts in stats.Select(x => (IEnumerable<KeyValuePair<string, ulong>>)x.Rejected).Append(r.Server.Rejected))
             foreach (var (kind, n) in counts) rejectedByKind[kind] = rejectedByKind.GetValueOrDefault(kind) + n;
         line["rejected_by_kind"] = new JsonObject(rejectedByKind.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-        var (bytes, messages, total, transfers) = TrafficSince(system);
+        var (bytes, messages, total, transfers) = Ledger.Since(system);
         line["bytes"] = bytes;
         line["messages"] = messages;
         line["bytes_round"] = total;
         line["bytes_transfers_round"] = transfers;
-        line["faults"] = FaultsSince(system);
+        line["faults"] = Ledger.FaultsSince(system);
         var mse = Mean(s => s.Mse);
         if (stats.Count > 0 && !warnedDivergence && !(mse <= 1))
         {
@@ -144,7 +142,7 @@ public sealed class RunRecorder : IRoundObserver
         if (bad is not null) Diverged(r, line, $"the global model has non-finite parameters (first: {bad})");
         if (r.Result.Completed.Count == 0 && Failures?.FirstArithmetic is { } cause)
             Diverged(r, line, $"no client completed the round, and actors failed on non-finite values ({cause})");
-        var evalDue = EvaluationDue(o, r.Round);
+        var evalDue = RunSchedule.EvaluationDue(o, r.Round);
         if (evalDue && evaluator is not null)
         {
             progress?.Invoke($"round {r.Round}: evaluating on {o.Evaluation.Dataset}");
@@ -173,9 +171,9 @@ public sealed class RunRecorder : IRoundObserver
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), line.ToJsonString() + "\n");
         tensorboard?.Scalars(r.Round, TensorBoardScalars(line));
         ctx.Profile.Lap(ProfilePart.MetricsIo, ref ioStart);
-        if (CheckpointDue(o, r.Round))
+        if (RunSchedule.CheckpointDue(o, r.Round))
         {
-            SaveCheckpoint(r);
+            RunCheckpoints.Save(ctx, dir, r);
             ctx.Profile.Add(ProfilePart.Checkpoints, ioStart);
         }
         var evalText = lastEval is not null && line["eval"] is not null ? $", eval {lastEval.Psnr:F2} dB @ {lastEval.Bpp:F3} bpp" : "";
@@ -221,14 +219,6 @@ public sealed class RunRecorder : IRoundObserver
         yield return ("clients/completed", line["clients_completed"]!.GetValue<int>());
         yield return ("clients/dropped", line["clients_dropped"]!.GetValue<int>());
     }
-
-    /// <summary>Whether round <paramref name="round"/> is evaluated (the last round, and every <c>evaluation.every</c>).</summary>
-    public static bool EvaluationDue(SimulationOptions o, uint round) =>
-        round == o.Run.Rounds || (o.Evaluation.Every > 0 && round % o.Evaluation.Every == 0);
-
-    /// <summary>Whether round <paramref name="round"/> writes a checkpoint (the last round, and every <c>run.checkpoint-every</c>).</summary>
-    public static bool CheckpointDue(SimulationOptions o, uint round) =>
-        round == o.Run.Rounds || (o.Run.CheckpointEvery > 0 && round % o.Run.CheckpointEvery == 0);
 
     /// <summary>Records the round (marked <c>diverged</c>) and stops the run: a non-finite model cannot recover.</summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
@@ -276,129 +266,13 @@ public sealed class RunRecorder : IRoundObserver
     }
 
     /// <summary>The global codec: the server's body and the aggregated head/tail, with fresh CDF tables.</summary>
-    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients) => AssembleCodec([server, clients]);
+    public CompressionModel AssembleCodec(ParameterSet server, ParameterSet clients) => RunCheckpoints.AssembleCodec(ctx.Plan, [server, clients]);
 
     /// <summary>A codec from parameter sets applied in order (a client's personal parameters after the global ones), with fresh CDF tables.</summary>
-    public CompressionModel AssembleCodec(IReadOnlyList<ParameterSet> sets)
-    {
-        var p = ctx.Plan;
-        var model = CodecZoo.Create(p.ModelName, p.N, p.M);
-        foreach (var set in sets) set.CopyInto(model.named_parameters());
-        model.eval();
-        model.update();
-        return model;
-    }
-
-    /// <summary>The split server's per-client parameters beside <c>latest.safetensors</c> (FedLC).</summary>
-    public const string ServerPersonalCheckpointFile = "latest.server-personal.safetensors";
-
-    /// <summary>Every client's client-side personal parameters (<c>federation.personal</c>), as <c>client/name</c> (in process only).</summary>
-    public const string ClientPersonalCheckpointFile = "latest.client-personal.safetensors";
-
-    private void SaveCheckpoint(RoundRecord r)
-    {
-        var ckdir = Path.Combine(dir, "checkpoints");
-        Directory.CreateDirectory(ckdir);
-        using var scope = DisposeScope.Open();
-        var all = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var set in new[] { r.ServerParameters, r.ClientParameters })
-            foreach (var n in set.Names) all[n] = torch.from_array(set[n].Values, set[n].Shape);
-        var meta = new Dictionary<string, string>
-        {
-            ["round"] = r.Round.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["model"] = ctx.Plan.ModelName, ["n"] = ctx.Plan.N.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["m"] = ctx.Plan.M.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["head"] = ctx.Plan.Head.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["tail"] = ctx.Plan.Tail.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        foreach (var (key, value) in ResumeKeys.Of(ctx.Options)) meta[ResumeKeys.MetaPrefix + key] = value;
-        Safetensors.Save(Path.Combine(ckdir, $"round-{r.Round:D4}.safetensors"), all, meta);
-        Safetensors.Save(Path.Combine(ckdir, "latest.safetensors"), all, meta);
-        // The server's optimizer state beside the weights, so --resume continues exactly where the run stopped.
-        var optimizerPath = Path.Combine(ckdir, "latest.optimizer.safetensors");
-        if (r.ServerOptimizer is { } opt)
-        {
-            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var n in opt.Names) state[n] = torch.from_array(opt[n].Values, opt[n].Shape);
-            Safetensors.Save(optimizerPath, state, meta);
-        }
-        else File.Delete(optimizerPath);   // never leave an optimizer state that belongs to another round
-        // FedLC: every client's own server-side parameters and their Adam state (never part of the global model).
-        var personalPath = Path.Combine(ckdir, ServerPersonalCheckpointFile);
-        if (r.ServerPersonal is { } personal)
-        {
-            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var n in personal.Names) state[n] = torch.from_array(personal[n].Values, personal[n].Shape);
-            Safetensors.Save(personalPath, state, meta);
-        }
-        else File.Delete(personalPath);
-        // Every client's own client-side parameters (federation.personal) as of its last finished round. In process only:
-        // in cluster mode they live on the workers, and a resume of such a run is refused (SimulationRunner).
-        var clientPersonalPath = Path.Combine(ckdir, ClientPersonalCheckpointFile);
-        if (ctx.Options.Federation.Personal.Count > 0 && !ctx.ClientPersonalState.IsEmpty)
-        {
-            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var (client, set) in ctx.ClientPersonalState.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                foreach (var n in set.Names) state[$"{client}/{n}"] = torch.from_array(set[n].Values, set[n].Shape);
-            Safetensors.Save(clientPersonalPath, state, meta);
-        }
-        else File.Delete(clientPersonalPath);
-        // The codec alone (CompressAI names), usable by `cofusfl codec compress/decompress/eval`.
-        using var codec = AssembleCodec(r.ServerParameters, r.ClientParameters);
-        Safetensors.Save(Path.Combine(dir, "codec.safetensors"), codec.state_dict(), meta);
-    }
-
-    /// <summary>Bytes and messages by kind since the previous round, from the actor system's envelope counters.</summary>
-    private (JsonObject Bytes, JsonObject Messages, long Total, long Transfers) TrafficSince(ActorSystem system)
-    {
-        var bytes = new JsonObject();
-        var messages = new JsonObject();
-        long total = 0, transfers = 0;
-        var current = new Dictionary<string, (long Bytes, long Messages)>(StringComparer.Ordinal);
-        foreach (var s in system.Traffic.Snapshot())
-        {
-            var kind = TrafficKind(s.Key);
-            current.TryGetValue(kind, out var c);
-            current[kind] = (c.Bytes + BytesOf(s), c.Messages + MessagesOf(s));
-        }
-        foreach (var (kind, (b, m)) in current.OrderBy(k => k.Key, StringComparer.Ordinal))
-        {
-            var db = b - previousBytes.GetValueOrDefault(kind);
-            var dm = m - previousBytes.GetValueOrDefault(kind + "#");
-            previousBytes[kind] = b;
-            previousBytes[kind + "#"] = m;
-            bytes[kind] = db;
-            messages[kind] = dm;
-            total += db;
-            if (Protocol.Transfers.IsTransfer(kind)) transfers += db;
-        }
-        return (bytes, messages, total, transfers);
-    }
+    public CompressionModel AssembleCodec(IReadOnlyList<ParameterSet> sets) => RunCheckpoints.AssembleCodec(ctx.Plan, sets);
 
     /// <summary>Names a traffic key: the four transfers of a step, then "{message} {from}->{to}".</summary>
-    public static string TrafficKind(TrafficKey k)
-    {
-        var type = k.PayloadType[(k.PayloadType.LastIndexOf('.') + 1)..];
-        return Protocol.Transfers.Of(type, k.SenderRole, k.RecipientRole)?.MetricName() ?? $"{type} {k.SenderRole}->{k.RecipientRole}";
-    }
-
-    private JsonObject FaultsSince(ActorSystem system)
-    {
-        var o = new JsonObject();
-        long injected = 0, detected = 0;
-        foreach (var s in system.Traffic.Snapshot())
-        {
-            injected += s.Dropped + s.Duplicated + s.Delayed + s.Reordered + s.PartitionDropped + s.CorruptInjected;
-            detected += s.Rejected; // every rejected envelope once: a corrupt one is also counted in CorruptDetected
-        }
-        var di = injected - previousFaults.GetValueOrDefault("injected");
-        var dd = detected - previousFaults.GetValueOrDefault("detected");
-        previousFaults["injected"] = injected;
-        previousFaults["detected"] = detected;
-        o["injected"] = di;
-        o["detected"] = dd;
-        return o;
-    }
+    public static string TrafficKind(TrafficKey k) => TrafficLedger.Kind(k);
 
     // A resumed run's totals include the sessions before it (from their summary.json and metrics.jsonl).
     private JsonObject? earlier;
@@ -457,8 +331,8 @@ public sealed class RunRecorder : IRoundObserver
         // Earlier sessions' bytes from their per-round records (present even when a session died before its summary).
         foreach (var round in rounds.Where(x => x["round"]!.GetValue<uint>() < FirstRound))
             foreach (var (k, v) in round["bytes"]!.AsObject()) totals[k] = (totals[k]?.GetValue<long>() ?? 0) + v!.GetValue<long>();
-        foreach (var g in system.Traffic.Snapshot().GroupBy(s => TrafficKind(s.Key)))
-            totals[g.Key] = (totals[g.Key]?.GetValue<long>() ?? 0) + g.Sum(BytesOf);
+        foreach (var g in system.Traffic.Snapshot().GroupBy(s => TrafficLedger.Kind(s.Key)))
+            totals[g.Key] = (totals[g.Key]?.GetValue<long>() ?? 0) + g.Sum(Ledger.BytesOf);
         long all = 0, transfers = 0;
         foreach (var (k, v) in totals)
         {

@@ -77,11 +77,11 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private StateRequest StateRequestFor(RoundResult r)
     {
-        var checkpoint = RunRecorder.CheckpointDue(ctx.Options, r.Round);
+        var checkpoint = RunSchedule.CheckpointDue(ctx.Options, r.Round);
         var q = new StateRequest
         {
             Round = r.Round, OptimizerState = checkpoint,
-            PersonalState = checkpoint || (ctx.Options.Evaluation.PerClient && RunRecorder.EvaluationDue(ctx.Options, r.Round)),
+            PersonalState = checkpoint || (ctx.Options.Evaluation.PerClient && RunSchedule.EvaluationDue(ctx.Options, r.Round)),
         };
         q.Clients.AddRange(r.Completed);
         q.Samples.AddRange(r.CompletedSamples);

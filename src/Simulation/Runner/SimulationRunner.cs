@@ -246,7 +246,7 @@ public static class SimulationRunner
         var optimizerPath = Path.Combine(runDir, "checkpoints", "latest.optimizer.safetensors");
         if (File.Exists(optimizerPath)) ctx.ServerOptimizerCheckpoint = LoadCheckpointSet(optimizerPath, round);
         // FedLC: every client's server-side parameters of the same round; without them the run could not go on as one.
-        var personalPath = Path.Combine(runDir, "checkpoints", RunRecorder.ServerPersonalCheckpointFile);
+        var personalPath = Path.Combine(runDir, "checkpoints", RunCheckpoints.ServerPersonalCheckpointFile);
         if (ctx.Options.Federation.ServerPersonal.Count > 0)
         {
             if (!File.Exists(personalPath))
@@ -257,7 +257,7 @@ public static class SimulationRunner
         // Every client's client-side personal parameters of the same round, handed to the client actors as they start.
         if (ctx.Options.Federation.Personal.Count > 0)
         {
-            var clientPersonalPath = Path.Combine(runDir, "checkpoints", RunRecorder.ClientPersonalCheckpointFile);
+            var clientPersonalPath = Path.Combine(runDir, "checkpoints", RunCheckpoints.ClientPersonalCheckpointFile);
             if (!File.Exists(clientPersonalPath))
                 throw new FileNotFoundException($"--resume: cofusfl.federation.personal is set but {clientPersonalPath} (every client's personal parameters) is missing: " +
                     "the run was started without personal parameters, before any client finished a round, or in cluster mode, where they stay on the workers and are not checkpointed");
