@@ -115,6 +115,7 @@ public class JointClassificationSpecs
         json["m"]!.GetValue<int>().Should().Be(6);
         json["curve"]!.AsArray().Should().HaveCount(2);
         json["screening"]!.AsArray().Should().HaveCount(2);
+        r.Majority.Should().Be(0.5, "two held-out images of each class");
     }
 
     [Fact]
@@ -204,7 +205,7 @@ public class ClassificationReportSpecs
         Directory.CreateDirectory(dir);
         var json = new System.Text.Json.Nodes.JsonObject
         {
-            ["weight"] = 1.0, ["consistency_weight"] = consistency, ["classes"] = 3, ["m"] = m, ["val_accuracy"] = curve[0].Accuracy, ["val_images"] = 47,
+            ["weight"] = 1.0, ["consistency_weight"] = consistency, ["classes"] = 3, ["m"] = m, ["val_accuracy"] = curve[0].Accuracy, ["val_images"] = 47, ["majority"] = 25.0 / 47,
             ["screening"] = new System.Text.Json.Nodes.JsonArray(screened
                 ? [new System.Text.Json.Nodes.JsonObject { ["m"] = 8, ["accuracy"] = 0.5, ["bpp"] = 0.2, ["psnr"] = 20.0 }, new System.Text.Json.Nodes.JsonObject { ["m"] = m, ["accuracy"] = 0.6, ["bpp"] = 0.3, ["psnr"] = 21.0 }]
                 : []),
@@ -231,6 +232,7 @@ public class ClassificationReportSpecs
         text.Should().Contain("| three-step | 8 of 16 (50 %) | 55.0 % | 7.3 | −5.0 pt | 0.250 | 22.50 |");
         text.Should().Contain("| plain-e2e | 24 of 48 (50 %) | 60.0 % | 7.1 | – |");
         text.Should().Contain("| three-step | 16 | 60.0 % | 0.300 | 21.00 | yes |");
+        text.Should().Contain("| plain-e2e | 1 | 0 | – | 48 | 47 | 3 | 53.2 % |");
         File.Exists(Path.Combine(Path.GetDirectoryName(doc)!, "results-joint-plots", "accuracy_vs_bpp.svg")).Should().BeTrue();
         var archived = Path.Combine(Path.GetDirectoryName(doc)!, "results-joint-plots", "runs", "three-step", "classification.json");
         File.ReadAllText(archived).Should().Be(File.ReadAllText(Path.Combine(three, "classification.json")));

@@ -57,15 +57,17 @@ public static class ClassificationReport
                       "held-out images through real bitstreams (bpp from the bytes of each `.cfu` container, header included), the same " +
                       "crops at every rate.").AppendLine();
 
-        md.AppendLine("| run | γ | δ (consistency) | screened M | M | held-out images | classes |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
+        md.AppendLine("| run | γ | δ (consistency) | screened M | M | held-out images | classes | most frequent class |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in runs)
         {
             var screened = r.Screening.Select(s => s["m"]!.GetValue<int>().ToString(CultureInfo.InvariantCulture)).ToList();
             md.AppendLine($"| {r.Name} | {F(r.Result["weight"]!.GetValue<double>(), "G3")} | {F(r.Result["consistency_weight"]!.GetValue<double>(), "G3")} | " +
-                          $"{(screened.Count == 0 ? "–" : string.Join(", ", screened))} | {r.M} | {r.Images} | {r.Result["classes"]} |");
+                          $"{(screened.Count == 0 ? "–" : string.Join(", ", screened))} | {r.M} | {r.Images} | {r.Result["classes"]} | {Pct(r.Result["majority"]?.GetValue<double>() ?? double.NaN)} |");
         }
         md.AppendLine();
+        md.AppendLine("*Most frequent class*: the accuracy of always answering the held-out images' most frequent class, the floor a classifier " +
+                      "must beat (the classes are not balanced).").AppendLine();
 
         if (runs.Any(r => r.Screening.Any()))
         {

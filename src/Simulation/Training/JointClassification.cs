@@ -46,13 +46,14 @@ public sealed record RatePoint(double Keep, int Channels, double Accuracy, doubl
 /// <summary>One screened latent width: held-out accuracy and rate after the screening steps.</summary>
 public sealed record ScreenPoint(int M, double Accuracy, double Bpp, double Psnr);
 
+/// <param name="Majority">The accuracy of always answering the most frequent class of the held-out images (the floor to beat).</param>
 public sealed record JointResult(CompressionModel Model, ClassifierResult Classifier, IReadOnlyList<ScreenPoint> Screening, int ChosenM,
-    int[] ChannelOrder, IReadOnlyList<RatePoint> Curve)
+    int[] ChannelOrder, IReadOnlyList<RatePoint> Curve, double Majority = double.NaN)
 {
     public JsonObject ToJson(JointClassificationOptions options, int classes) => new()
     {
         ["weight"] = options.Weight, ["consistency_weight"] = options.ConsistencyWeight, ["classes"] = classes,
-        ["m"] = ChosenM, ["val_accuracy"] = Classifier.ValAccuracy, ["val_images"] = Classifier.ValImages,
+        ["m"] = ChosenM, ["val_accuracy"] = Classifier.ValAccuracy, ["val_images"] = Classifier.ValImages, ["majority"] = Majority,
         ["screening"] = new JsonArray(Screening.Select(s => (JsonNode)new JsonObject { ["m"] = s.M, ["accuracy"] = s.Accuracy, ["bpp"] = s.Bpp, ["psnr"] = s.Psnr }).ToArray()),
         ["channel_order"] = new JsonArray(ChannelOrder.Select(c => (JsonNode)c).ToArray()),
         ["curve"] = new JsonArray(Curve.Select(p => (JsonNode)new JsonObject
@@ -142,7 +143,9 @@ public static class JointClassification
                 var kept = order.Take(k).Order().ToArray();
                 curve.Add(Evaluate(codec, classifier.Head, images, classifier.ValImageIndexes, kept, keep, oc, c.EvalCrops));
             }
-            return new JointResult(codec, classifier, screening, chosen, order, curve);
+            var (labelOf, held) = Split(images);
+            var majority = held.Count == 0 ? double.NaN : (double)held.GroupBy(i => labelOf[i]).Max(g => g.Count()) / held.Count;
+            return new JointResult(codec, classifier, screening, chosen, order, curve, majority);
         }
         catch
         {
