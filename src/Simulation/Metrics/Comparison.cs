@@ -51,7 +51,11 @@ public sealed record TransferCoding(string Transfer, long Symbols, long BytesWri
 public sealed record RunFigures(string Name, string Dir, string FeaturesCodec, string GradientsCodec, double? Beta, long ClientSteps,
     long FeatureBytes, long ProtocolBytes, IReadOnlyDictionary<string, long> TransferBytes,
     double? KodakPsnr, double? KodakMsSsim, double? KodakBpp, int? KodakImages,
-    IReadOnlyList<(double FeatureBytes, double ProtocolBytes, double Psnr)> EvalCurve, IReadOnlyList<TransferCoding> Coding, string? ModelHash);
+    IReadOnlyList<(double FeatureBytes, double ProtocolBytes, double Psnr)> EvalCurve, IReadOnlyList<TransferCoding> Coding, string? ModelHash)
+{
+    /// <summary>The split features' initial rounding gain (<c>split.features.gain-init</c>), from the run's config.conf.</summary>
+    public double? GainInit { get; init; }
+}
 
 /// <summary>A run against the baseline: reductions at matched steps and to reach the baseline's final Kodak PSNR.</summary>
 public sealed record RunComparison(RunFigures Run, double FeatureReduction, double ProtocolReduction, double? PsnrLoss,
@@ -109,7 +113,8 @@ public static class Comparison
         return new RunFigures(f.Name, f.Dir, Codec("features_up", "features_down"), Codec("gradients_up", "gradients_down"),
             s["beta"]?.GetValue<double>() ?? f.Options?.Loss.Beta, steps, features, protocol, transfers,
             s["kodak"]?["psnr"]?.GetValue<double>(), s["kodak"]?["ms_ssim"]?.GetValue<double>(), s["kodak"]?["bpp"]?.GetValue<double>(),
-            s["kodak"]?["images"]?.GetValue<int>(), curve, coding, s["final_model_hash"]?.GetValue<string>());
+            s["kodak"]?["images"]?.GetValue<int>(), curve, coding, s["final_model_hash"]?.GetValue<string>())
+        { GainInit = f.Options?.Split.Features.GainInit };
     }
 
     /// <summary>

@@ -51,6 +51,10 @@ public static class ResultsReport
                       "per-channel gain, rANS-coded under per-channel tables of each message's own histogram, sent with it; the training rate R1, R2 is a " +
                       "discretized Laplacian fitted to the batch), the codec of the gradients (`float32`, or `entropy`: step × the channel's RMS, " +
                       "stochastic rounding, the same adaptive rANS), and β, the weight of the features' rate in L = λ·255²·MSE + R_img/P + β·(R1 + R2)/P.").AppendLine();
+        var rounded = figures.Where(r => r.FeaturesCodec != "float32" && r.GainInit is not null).ToList();
+        if (rounded.Select(r => r.GainInit).Distinct().Count() > 1)
+            md.AppendLine("The initial gain of the features' rounding differs too (`split.features.gain-init`; learned afterwards): " +
+                          string.Join(", ", rounded.Select(r => $"{r.Name} {F(r.GainInit!.Value, "G3")}")) + ".").AppendLine();
         md.AppendLine("## Communication at matched steps").AppendLine();
         md.AppendLine("| run | features | gradients | β | features [1]+[2] (MB) | reduction | protocol [1]–[4] (MB) | reduction | Kodak PSNR (dB) | Δ vs first | MS-SSIM | bpp |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -208,18 +212,25 @@ public static class ResultsReport
                           (bpp < bb ? "its codec was trained to a lower rate, so part of the gap is rate, not distortion; compare the runs at matched rate (an RD curve per run, several λ) before reading the whole gap as loss." :
                                       "its codec spends at least the baseline's rate, so the gap is distortion."));
         foreach (var withFloat in figures.Where(r => r.GradientsCodec == "float32" && r.FeaturesCodec != "float32"))
-            foreach (var coded in figures.Where(r => r.GradientsCodec != "float32" && r.FeaturesCodec == withFloat.FeaturesCodec && r.Beta == withFloat.Beta))
+            foreach (var coded in figures.Where(r => r.GradientsCodec != "float32" && r.FeaturesCodec == withFloat.FeaturesCodec && r.Beta == withFloat.Beta && r.GainInit == withFloat.GainInit))
                 if (withFloat.KodakPsnr is { } pf && coded.KodakPsnr is { } pc)
                     lines.Add($"- gradients: {coded.Name} ({coded.GradientsCodec} gradients) is at {F(pc - pf)} dB against {withFloat.Name} (float32 gradients, same features and β): " +
                               (pc >= pf ? "the coded gradients are not what costs PSNR here; the features' quantization and rate are." : "that much is the gradients' quantization."));
         foreach (var q in figures.Where(r => r.Beta == 0 && r.FeaturesCodec != "float32"))
             if (q.KodakPsnr is { } pq)
             {
-                var rated = figures.Where(r => r.Beta > 0 && r.FeaturesCodec == q.FeaturesCodec && r.GradientsCodec == q.GradientsCodec && r.KodakPsnr is not null).OrderBy(r => r.Beta).ToList();
+                var rated = figures.Where(r => r.Beta > 0 && r.FeaturesCodec == q.FeaturesCodec && r.GradientsCodec == q.GradientsCodec && r.GainInit == q.GainInit && r.KodakPsnr is not null).OrderBy(r => r.Beta).ToList();
                 lines.Add($"- quantization alone: {q.Name} rounds and entropy-codes the split features with no pressure on their rate (β = 0) and is at {F(pq - bp)} dB against {b.Name}: " +
                           "that much costs the rounding of the split features (and the gradients' coding) before any rate term" +
-                          (rated.Count > 0 ? "; against it, with the same codecs, " + string.Join(", ", rated.Select(r => $"{r.Name} (β = {F(r.Beta, "G3")}) is at {F(r.KodakPsnr!.Value - pq)} dB")) + "." : "."));
+                          (rated.Count > 0 ? "; against it, with the same codecs and initial gain, " + string.Join(", ", rated.Select(r => $"{r.Name} (β = {F(r.Beta, "G3")}) is at {F(r.KodakPsnr!.Value - pq)} dB")) + "." : "."));
             }
+        // The rounding step: the same codecs and β, another initial gain.
+        foreach (var coarse in figures.Where(r => r.FeaturesCodec != "float32" && r.GainInit is not null && r.KodakPsnr is not null))
+            foreach (var fine in figures.Where(r => r.FeaturesCodec == coarse.FeaturesCodec && r.GradientsCodec == coarse.GradientsCodec && r.Beta == coarse.Beta
+                                                    && r.GainInit > coarse.GainInit && r.KodakPsnr is not null))
+                lines.Add($"- rounding step: {fine.Name} (initial gain {F(fine.GainInit!.Value, "G3")}) is at {F(fine.KodakPsnr!.Value - coarse.KodakPsnr!.Value)} dB with " +
+                          $"{X((double)fine.FeatureBytes / Math.Max(1, coarse.FeatureBytes))} the feature bytes of {coarse.Name} (initial gain {F(coarse.GainInit!.Value, "G3")}), " +
+                          $"same codecs and β = {F(coarse.Beta ?? double.NaN, "G3")}: a finer rounding of the split features from the first step buys that much quality for that many bytes.");
         // A codec evaluated as it was trained: the split features rounded by its learned gains (scripts/reproduce.sh writes
         // kodak-split-quantized.json with `codec eval --split-quantization`).
         foreach (var r in figures)
