@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 # The order matters only for what is there first when time runs out: the baseline, the headline, then the sweep.
-runs=(usfl-float32 cof-full cof-full-step2 cof-features cof-full-beta4 cof-full-beta0p25 cof-full-beta0p0625 cof-full-beta0 cof-full-gain16 cof-full-beta0-gain16)
+runs=(usfl-float32 cof-full cof-full-step2 cof-features cof-full-beta4 cof-full-beta0p25 cof-full-beta0p0625 cof-full-beta0 cof-full-gain16 cof-full-beta0-gain16 cof-full-beta0p0625-gain16)
 if [[ $report_only == 0 ]]; then
   ./cofusfl --version > /dev/null # build once, before lanes start
   todo=()

@@ -21,7 +21,16 @@ public class ShippedConfigSpecs
     {
         var o = SimulationConfig.Bind(CliConfig.Load(Path.Combine(Repo.Root, file), []));
         SimulationRunner.Validate(o);
-        SimulationRunner.ValidatePersonalPatterns(o, new Split.SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate());
+        Training.CodecTrainer.Validate(o.CodecTraining);
+        if (Models.Codecs.CodecZoo.Names.Contains(o.Model.Name))
+            SimulationRunner.ValidatePersonalPatterns(o, new Split.SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate());
+        else
+        {
+            // A codec for `codec train` only (the FEDS teacher): it must build, and a U-SFL run must refuse it clearly.
+            using var codec = Models.Codecs.CodecZoo.Create(o.Model.Name, o.Model.N, o.Model.M);
+            FluentActions.Invoking(() => new Split.SplitPlan(o.Model.Name, o.Model.N, o.Model.M, o.Split.Head, o.Split.Tail).Validate())
+                .Should().Throw<ArgumentException>().WithMessage("*a codec for cofusfl codec train*");
+        }
         o.CodecTraining.DistillWeight.Should().BeInRange(0, 1);
         o.CodecTraining.ClassifyWeight.Should().BeGreaterThanOrEqualTo(0);
     }
