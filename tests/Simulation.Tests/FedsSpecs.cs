@@ -132,3 +132,48 @@ public class SplitDistillationSpecs
             .Should().Throw<ArgumentException>().WithMessage("cofusfl.training.distill-weight = 1.5: between 0 and 1");
     }
 }
+
+public class DistillationReportSpecs
+{
+    private static string Run(string root, string name, string model, long parameters, double psnrOffset, double rateScale)
+    {
+        var dir = Path.Combine(root, name);
+        double[] lambdas = [0.0067, 0.013, 0.025, 0.0483];
+        for (var i = 0; i < 4; i++)
+        {
+            var sub = Path.Combine(dir, FormattableString.Invariant($"lambda-{lambdas[i]}"));
+            Directory.CreateDirectory(sub);
+            File.WriteAllText(Path.Combine(sub, "kodak.json"), FormattableString.Invariant(
+                $"{{\"images\":24,\"psnr\":{26 + 2 * i + psnrOffset},\"ms_ssim\":0.9,\"bpp\":{(0.2 + 0.2 * i) * rateScale},\"encode_ms\":100,\"decode_ms\":{300 + i}}}"));
+            File.WriteAllText(Path.Combine(sub, "codec.json"), $"{{\"model\":\"{model}\",\"parameters\":{parameters}}}");
+            File.WriteAllText(Path.Combine(sub, "train.jsonl"), "{\"step\":1}\n");
+        }
+        return dir;
+    }
+
+    [Fact]
+    public void The_report_gives_parameters_BD_rates_against_teacher_and_student_and_regenerates_from_its_archive()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cofusfl-distill-report-" + Guid.NewGuid().ToString("N")[..8]);
+        var teacher = Run(root, "teacher", "feds-teacher", 1000, 0, 1.0);
+        var student = Run(root, "student", "bmshj2018-hyperprior", 400, -1, 1.0);
+        var feds = Run(root, "feds", "bmshj2018-hyperprior", 400, -1, 0.9);
+        var doc = Path.Combine(root, "docs", "results-feds.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(doc)!);
+        (string, long) NoCheckpoint(string path) => throw new InvalidOperationException("archived folders carry codec.json");
+        var text = Metrics.DistillationReport.Write([teacher, student, feds], doc, "FEDS", NoCheckpoint);
+        var expected = CoFUsfl.Models.Metrics.Bjontegaard.BdRate([0.2, 0.4, 0.6, 0.8], [26.0, 28, 30, 32], [0.18, 0.36, 0.54, 0.72], [25.0, 27, 29, 31]);
+        text.Should().Contain("| feds | bmshj2018-hyperprior | 400 | 60.0 % fewer parameters |");
+        text.Should().Contain($"| {expected.ToString("+0.00;−0.00", System.Globalization.CultureInfo.InvariantCulture)} % |", "BD-rate of feds against the teacher");
+        text.Should().Contain("| −10.00 % |", "10 % fewer bits at every PSNR than the student");
+        text.Should().Contain("| student | 0.0483 | 0.800 | 31.00 |");
+        var archive = Path.Combine(root, "docs", "results-feds-plots", "runs");
+        File.Exists(Path.Combine(archive, "feds", "lambda-0.025", "codec.json")).Should().BeTrue();
+        var again = Metrics.DistillationReport.Write([Path.Combine(archive, "teacher"), Path.Combine(archive, "student"), Path.Combine(archive, "feds")], doc, "FEDS", NoCheckpoint);
+        again.Split('\n').Where(l => l.StartsWith('|')).Should().Equal(text.Split('\n').Where(l => l.StartsWith('|')));
+        File.WriteAllText(Path.Combine(feds, "lambda-0.013", "kodak.json"), "{\"psnr\": 1}");
+        FluentActions.Invoking(() => Metrics.DistillationReport.Write([teacher, feds], doc, "FEDS", NoCheckpoint))
+            .Should().Throw<InvalidDataException>().WithMessage("*lambda-0.013*kodak.json: not a codec eval result*");
+        Directory.Delete(root, true);
+    }
+}

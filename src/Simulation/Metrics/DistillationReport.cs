@@ -73,7 +73,7 @@ public static class DistillationReport
     {
         if (anchor.Points.Count < 4 || test.Points.Count < 4) return "– (needs 4 λ each)";
         try { return rate ? F(Bjontegaard.BdRate(anchor.Curve, test.Curve), "+0.00;−0.00") + " %" : F(Bjontegaard.BdPsnr(anchor.Curve, test.Curve), "+0.00;−0.00") + " dB"; }
-        catch (ArgumentException e) { return $"– ({e.Message})"; }
+        catch (ArgumentException e) { return e.Message.Contains("overlap", StringComparison.Ordinal) ? $"– (no overlap in {(rate ? "PSNR" : "rate")})" : $"– ({e.Message})"; }
     }
 
     /// <param name="describe">Model name and parameter count of a codec checkpoint.</param>
@@ -90,13 +90,13 @@ public static class DistillationReport
                       "machine's CPU, one run). BD-rate: Bjøntegaard's average rate difference at equal PSNR (cubic fits, our own code); " +
                       "negative is fewer bits.").AppendLine();
         md.AppendLine($"| run | model | parameters | vs {anchor.Name} | BD-rate vs {anchor.Name} | BD-PSNR vs {anchor.Name} |" +
-                      (runs.Count > 2 ? $" BD-rate vs {runs[1].Name} |" : "") + " encode (ms) | decode (ms) |");
-        md.AppendLine("|---|---|---|---|---|---|" + (runs.Count > 2 ? "---|" : "") + "---|---|");
+                      (runs.Count > 2 ? $" BD-rate vs {runs[1].Name} | BD-PSNR vs {runs[1].Name} |" : "") + " encode (ms) | decode (ms) |");
+        md.AppendLine("|---|---|---|---|---|---|" + (runs.Count > 2 ? "---|---|" : "") + "---|---|");
         foreach (var r in runs)
         {
             var fewer = r == anchor ? "–" : $"{F(100.0 * (1 - (double)r.Parameters / anchor.Parameters), "F1")} % fewer parameters";
             md.AppendLine($"| {r.Name} | {r.Model} | {r.Parameters:N0} | {fewer} | {(r == anchor ? "–" : Bd(anchor, r, true))} | {(r == anchor ? "–" : Bd(anchor, r, false))} |" +
-                          (runs.Count > 2 ? $" {(r == anchor || r == runs[1] ? "–" : Bd(runs[1], r, true))} |" : "") +
+                          (runs.Count > 2 ? $" {(r == anchor || r == runs[1] ? "–" : Bd(runs[1], r, true))} | {(r == anchor || r == runs[1] ? "–" : Bd(runs[1], r, false))} |" : "") +
                           $" {F(r.Points.Average(p => p.EncodeMs), "F0")} | {F(r.Points.Average(p => p.DecodeMs), "F0")} |");
         }
         md.AppendLine();
