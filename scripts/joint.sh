@@ -8,7 +8,7 @@
 #                               # from the inputs the report archived in docs/results-joint-plots/runs)
 #   scripts/joint.sh --jobs 2   # both at once (the configs use one torch thread each)
 #
-# On one core of this 2-core machine: plain-e2e about 15 min, three-step about 35 min.
+# Measured on this 2-core machine with --jobs 2: plain-e2e 6 min, three-step 11 min.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"

@@ -59,25 +59,6 @@ public class DistillationSpecs
 public class LatentClassifierSpecs
 {
     /// <summary>Two domains anyone can tell apart from the latent: dark smooth images and bright striped ones.</summary>
-    private sealed class TwoLooks : CoFUsfl.Simulation.Data.ITrainingImages
-    {
-        public int Count => 32;
-        public IReadOnlyList<int[]> Domains => [Enumerable.Range(0, 16).ToArray(), Enumerable.Range(16, 16).ToArray()];
-
-        public Tensor Batch(IReadOnlyList<int> images, int crop, Random rng)
-        {
-            var data = new float[images.Count * 3 * crop * crop];
-            for (var b = 0; b < images.Count; b++)
-                for (var i = 0; i < 3 * crop * crop; i++)
-                {
-                    var x = i % crop;
-                    var v = images[b] < 16 ? 0.2 + 0.05 * rng.NextDouble() : 0.75 + 0.2 * Math.Sign(Math.Sin(x * 0.8 + images[b]));
-                    data[b * 3 * crop * crop + i] = (float)v;
-                }
-            return torch.from_array(data, images.Count, 3, crop, crop);
-        }
-    }
-
     [Fact]
     public void A_classifier_on_the_latent_learns_the_domains_and_is_measured_on_held_out_images()
     {

@@ -21,8 +21,9 @@ public sealed class Bmshj2018Factorized(long n = 128, long m = 192, Generator? g
     public override CompressedStrings compress_latent(Tensor y) =>
         new([entropy_bottleneck.compress(y)], y.size(2), y.size(3));
 
-    public override Tensor decompress_latent(CompressedStrings s) =>
-        entropy_bottleneck.decompress(s.Strings[0], s.LatentHeight, s.LatentWidth).to(g_s.named_parameters().First().parameter.device);
+    public override Tensor decompress_latent(CompressedStrings s) => s.Kept is null
+        ? entropy_bottleneck.decompress(s.Strings[0], s.LatentHeight, s.LatentWidth).to(g_s.named_parameters().First().parameter.device)
+        : throw new InvalidDataException($"{Name}: the bitstream codes a truncated latent (a channel mask), which this model cannot write or read");
 }
 
 /// <summary>Ballé et al. 2018, scale hyperprior (CompressAI <c>bmshj2018-hyperprior</c>).</summary>

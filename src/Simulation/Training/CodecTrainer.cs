@@ -53,11 +53,7 @@ public static class CodecTrainer
     {
         if (t.DistillWeight is < 0 or > 1 || double.IsNaN(t.DistillWeight))
             throw new ArgumentException($"cofusfl.codec-training.distill-weight = {t.DistillWeight}: between 0 and 1");
-        var c = t.Classification;
-        if (c.Weight < 0 || !double.IsFinite(c.Weight))
-            throw new ArgumentException($"cofusfl.codec-training.classification.weight = {c.Weight}: 0 (off) or more");
-        if (c.ConsistencyWeight < 0 || !double.IsFinite(c.ConsistencyWeight))
-            throw new ArgumentException($"cofusfl.codec-training.classification.consistency-weight = {c.ConsistencyWeight}: 0 (off) or more");
+        JointClassification.ValidateWeights(t.Classification);
         var f = t.Feds;
         if (f.FeatureSteps < 0 || f.ChannelSteps < 0 || (long)f.FeatureSteps + f.ChannelSteps > t.Steps)
             throw new ArgumentException($"cofusfl.codec-training.feds: feature-steps = {f.FeatureSteps} and channel-steps = {f.ChannelSteps} must be >= 0 and together at most steps = {t.Steps} (the rest fine-tunes)");

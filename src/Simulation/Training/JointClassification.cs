@@ -69,8 +69,7 @@ public static class JointClassification
     public static void Validate(JointClassificationOptions c, SimulationOptions o, int classes)
     {
         const string key = "cofusfl.codec-training.classification";
-        if (c.Weight < 0 || !double.IsFinite(c.Weight)) throw new ArgumentException($"{key}.weight = {c.Weight}: 0 (off) or more");
-        if (c.ConsistencyWeight < 0 || !double.IsFinite(c.ConsistencyWeight)) throw new ArgumentException($"{key}.consistency-weight = {c.ConsistencyWeight}: 0 (off) or more");
+        ValidateWeights(c);
         if (c.Weight == 0) return;
         if (classes < 2) throw new ArgumentException($"{key}.weight = {c.Weight}: classification needs at least 2 classes (training folders in cofusfl.data.train, or a CIFAR source's labels); the data has {classes}");
         if (c.Keep.Count == 0 || c.Keep.Any(k => !(k > 0 && k <= 1)))
@@ -88,6 +87,14 @@ public static class JointClassification
         foreach (var k in c.Keep)
             if ((int)Math.Round(k * o.Model.M) < 1 || ms.Any(m => (int)Math.Round(k * m) < 1))
                 throw new ArgumentException($"{key}.keep = {k}: keeps no channel of M = {(ms.Count > 0 ? ms.Min() : o.Model.M)}");
+    }
+
+    /// <summary>The two loss weights' ranges (the trainer checks them on every training, with or without the three steps).</summary>
+    public static void ValidateWeights(JointClassificationOptions c)
+    {
+        const string key = "cofusfl.codec-training.classification";
+        if (c.Weight < 0 || !double.IsFinite(c.Weight)) throw new ArgumentException($"{key}.weight = {c.Weight}: 0 (off) or more");
+        if (c.ConsistencyWeight < 0 || !double.IsFinite(c.ConsistencyWeight)) throw new ArgumentException($"{key}.consistency-weight = {c.ConsistencyWeight}: 0 (off) or more");
     }
 
     /// <summary>Labels of every image (its domain index) and the held-out images: every 8th of each domain.</summary>

@@ -62,6 +62,8 @@ public class LatentTruncationTests
         factorized.update();
         var x = torch.rand([1, 3, 64, 64], g);
         FluentActions.Invoking(() => factorized.compress(x, [0, 1])).Should().Throw<NotSupportedException>().WithMessage("bmshj2018-factorized: channel truncation*");
+        var masked = factorized.compress(x) with { Kept = [0, 1] }; // a CFU2 file naming the factorized model
+        FluentActions.Invoking(() => factorized.decompress(masked)).Should().Throw<InvalidDataException>().WithMessage("bmshj2018-factorized: the bitstream codes a truncated latent*");
         using var hyper = CodecZoo.Create("bmshj2018-hyperprior", 8, 12, g);
         hyper.eval();
         hyper.update();
