@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The reliability study's figures (docs/reliability-figures.md), regenerated from run folders and the fuzzer:
-# the fault-free quickstart against hocon/experiments/faults/combined.conf (same seed), and `cofusfl fuzz`.
+# hocon/experiments/faults/fault-free.conf (the quickstart, 12 rounds) against combined.conf (same seed), and `cofusfl fuzz`.
 #   scripts/fault-study.sh            # about 5 minutes on 2 cores
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"
 out=runs/faults
 rm -rf "$out/fault-free" "$out/combined"
-./cofusfl run hocon/quickstart.conf --out "$out/fault-free" --quiet
+./cofusfl run hocon/experiments/faults/fault-free.conf --out "$out/fault-free" --quiet
 ./cofusfl run hocon/experiments/faults/combined.conf --out "$out/combined" --quiet
 ./cofusfl fuzz --cases 5000 --seed 2026 --json > "$out/fuzz.json" || true
 python3 - "$out" > docs/reliability-figures.md <<'PY'

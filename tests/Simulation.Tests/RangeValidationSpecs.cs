@@ -43,6 +43,7 @@ public class RangeValidationSpecs
     [InlineData("federation.clients = 1e8", "cofusfl.federation.clients = 100000000: between 1 and 1000000")]
     [InlineData("faults.crashes = [{ actor = \"client-0099\", at = 5 s }]", "cofusfl.faults.crashes.0.actor = \"client-0099\": matches no actor of this run (client-0001 to client-0002")]
     [InlineData("faults.rules = [{ from = \"clinet\", drop = 0.1 }]", "cofusfl.faults.rules.0.from = \"clinet\": matches no actor")]
+    [InlineData("faults.rules = [{ from = \"client\", drop = 0.1, messages = [\"RoundAbandonned\"] }]", "cofusfl.faults.rules.0.messages.0 = \"RoundAbandonned\": no message of the protocol has this type")]
     [InlineData("faults.partitions = [{ side-a = [\"client-0001\"], side-b = [\"sever\"] }]", "cofusfl.faults.partitions.0.side-b.0 = \"sever\": matches no actor")]
     public void A_value_out_of_range_is_rejected_naming_key_value_and_range(string setting, string message)
     {

@@ -146,17 +146,84 @@ public class ReliabilitySpecs
     }
 
     [Fact]
-    public void A_client_that_fails_mid_round_says_so_and_the_round_does_not_wait_for_its_deadline()
+    public void A_client_that_fails_mid_round_restarts_rejoins_the_round_and_its_update_counts()
     {
         var o = Small(rounds: 1, steps: 2, clients: 3) with
         {
             Federation = Federation(3),
             Faults = new FaultPlan { Seed = 1, Crashes = [new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.1), Mode = CrashMode.Restart }] },
         };
+        var r = Run(o);
+        var round = r.Rounds[0];
+        round["clients_completed"]!.GetValue<int>().Should().Be(3, round.ToJsonString());
+        round["clients_rejoined"]!.GetValue<int>().Should().Be(1);
+        round["dropped_reasons"]!.ToJsonString().Should().Be("{}");
+        round["round_simulated_s"]!.GetValue<double>().Should().BeLessThan(60);
+        r.Summary["faults"]!["crash_restart"]!.GetValue<long>().Should().Be(1);
+        r.Summary["lost_updates"]!.GetValue<long>().Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.25)]
+    public void In_sflv1_a_client_that_fails_and_rejoins_trains_what_it_would_have_and_the_model_is_the_fault_free_one(double crashAt)
+    {
+        // SFLv1: the rejoined client's body copy starts again from the global body, and every seed of its round is a
+        // function of (round, client, step): its second try is its first, and the round ends where the fault-free one does.
+        var clean = Small(mode: "sflv1", rounds: 2, steps: 3, clients: 3) with { Federation = Federation(3) };
+        var faulty = clean with
+        {
+            Faults = new FaultPlan { Seed = 1, Crashes = [new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(crashAt), Mode = CrashMode.Restart }] },
+        };
+        var a = Run(clean);
+        var b = Run(faulty);
+        b.Rounds.Sum(x => x["clients_rejoined"]!.GetValue<int>()).Should().Be(1);
+        b.Summary["final_model_hash"]!.GetValue<string>().Should().Be(a.Summary["final_model_hash"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_client_that_fails_again_and_again_rejoins_at_most_max_retries_times_and_the_round_does_not_wait_for_it()
+    {
+        // client-0002 fails mid-round twice: it rejoins once (max-retries = 1), then it is failed for the round.
+        var o = Small(rounds: 1, steps: 3, clients: 3) with
+        {
+            Federation = Federation(3, maxRetries: 1),
+            Faults = new FaultPlan
+            {
+                Seed = 1,
+                Crashes =
+                [
+                    new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.1), Mode = CrashMode.Restart },
+                    new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.3), Mode = CrashMode.Restart },
+                ],
+            },
+        };
         var round = Run(o).Rounds[0];
         round["clients_completed"]!.GetValue<int>().Should().Be(2, round.ToJsonString());
-        round["dropped_reasons"]!.ToJsonString().Should().Be("{\"failed\":1}");
+        round["clients_rejoined"]!.GetValue<int>().Should().Be(1);
+        round["dropped_reasons"]!.ToJsonString().Should().Be("{\"failed\":1}", round.ToJsonString());
         round["round_simulated_s"]!.GetValue<double>().Should().BeLessThan(60);
+    }
+
+    [Fact]
+    public void A_rejoined_client_is_served_although_the_word_of_its_failure_never_reached_the_split_server()
+    {
+        // Every RoundAbandoned to the server is lost: the server learns of the restart from the higher incarnation on the
+        // client's next [1] and serves it from step 0 instead of taking it for a late duplicate.
+        var o = Small(rounds: 1, steps: 3, clients: 3) with
+        {
+            Federation = Federation(3),
+            Faults = new FaultPlan
+            {
+                Seed = 1,
+                Rules = [new FaultRule { From = "client-0002", To = "server", Drop = 1, Messages = ["RoundAbandoned"] }],
+                Crashes = [new CrashRule { Actor = "client-0002", At = TimeSpan.FromSeconds(0.25), Mode = CrashMode.Restart }],
+            },
+        };
+        var r = Run(o);
+        r.Rounds[0]["clients_completed"]!.GetValue<int>().Should().Be(3, r.Rounds[0].ToJsonString());
+        r.Rounds[0]["clients_rejoined"]!.GetValue<int>().Should().Be(1);
+        r.Rounds[0]["round_simulated_s"]!.GetValue<double>().Should().BeLessThan(60);
     }
 
     [Fact]

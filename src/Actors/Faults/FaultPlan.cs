@@ -57,6 +57,22 @@ public sealed record FaultRule
     public DelaySpec? Delay { get; init; }
     /// <summary>Bytes per second allowed on each matching link (sender, recipient); null = no throttle.</summary>
     public double? ThrottleBytesPerSecond { get; init; }
+    /// <summary>
+    /// Message types the rule's faults apply to (protobuf full name, or the name after its last dot); empty = every
+    /// message. Other messages on the link travel unharmed (the rule's random stream still advances for them).
+    /// </summary>
+    public IReadOnlyList<string> Messages { get; init; } = [];
+
+    /// <summary>Whether the rule's faults apply to a message of this type.</summary>
+    public bool AppliesTo(string type)
+    {
+        if (Messages.Count == 0) return true;
+        var dot = type.LastIndexOf('.');
+        var shortName = dot < 0 ? type : type[(dot + 1)..];
+        foreach (var m in Messages)
+            if (string.Equals(m, type, StringComparison.Ordinal) || string.Equals(m, shortName, StringComparison.Ordinal)) return true;
+        return false;
+    }
 }
 
 /// <summary>Blackholes all traffic between actors matching any of <see cref="SideA"/> and actors matching any of <see cref="SideB"/>, both directions, during [<see cref="Start"/>, <see cref="Start"/> + <see cref="Duration"/>).</summary>

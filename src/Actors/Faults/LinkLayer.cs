@@ -139,6 +139,7 @@ internal sealed class LinkLayer
             var reorder = false;
             if (p.Rule is { } r)
             {
+                var applies = r.AppliesTo(type);
                 // A fixed number of draws per message keeps the stream aligned whatever was decided.
                 var uDrop = p.Random.NextDouble();
                 var uDup = p.Random.NextDouble();
@@ -148,20 +149,20 @@ internal sealed class LinkLayer
                 var uDelay1 = p.Random.NextDouble();
                 var uDelay2 = p.Random.NextDouble();
                 var corruptSeed = p.Random.NextULong();
-                if (uDrop < r.Drop)
+                if (applies && uDrop < r.Drop)
                 {
                     Fault("drop", from, to, id, type, size, null);
                     if (stats is not null) stats.Add(Ctr.Dropped);
                     plan.Dropped = true;
                     return plan;
                 }
-                if (uDup < r.Duplicate)
+                if (applies && uDup < r.Duplicate)
                 {
                     plan.Duplicate = true;
                     Fault("duplicate", from, to, id, type, size, null);
                     if (stats is not null) stats.Add(Ctr.Duplicated);
                 }
-                if (uCorrupt < r.Corrupt)
+                if (applies && uCorrupt < r.Corrupt)
                 {
                     plan.Corrupt = true;
                     plan.CorruptBits = r.CorruptBits;
@@ -169,7 +170,7 @@ internal sealed class LinkLayer
                     Fault("corrupt", from, to, id, type, size, $"{r.CorruptBits} bit(s)");
                     if (stats is not null) stats.Add(Ctr.CorruptInjected);
                 }
-                if (r.Delay is { } d && uDelayP < d.Probability)
+                if (applies && r.Delay is { } d && uDelayP < d.Probability)
                 {
                     extra = Sample(d, uDelay1, uDelay2);
                     if (extra > 0)
@@ -178,13 +179,13 @@ internal sealed class LinkLayer
                         if (stats is not null) stats.Add(Ctr.Delayed);
                     }
                 }
-                if (uReorder < r.Reorder)
+                if (applies && uReorder < r.Reorder)
                 {
                     reorder = true;
                     Fault("reorder", from, to, id, type, size, null);
                     if (stats is not null) stats.Add(Ctr.Reordered);
                 }
-                if (r.ThrottleBytesPerSecond is { } rate)
+                if (applies && r.ThrottleBytesPerSecond is { } rate)
                 {
                     var start = Math.Max(depart, p.ThrottleFree);
                     p.ThrottleFree = start + TransferTicks(size, rate);

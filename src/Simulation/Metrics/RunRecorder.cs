@@ -91,6 +91,7 @@ public sealed class RunRecorder : IRoundObserver
             ["updates"] = UpdatesSinceLastRound(),
             ["clients_completed"] = r.Result.Completed.Count,
             ["clients_dropped"] = r.Result.Dropped.Count,
+            ["clients_rejoined"] = (int)r.Result.Rejoined,
             ["dropped_reasons"] = new JsonObject(r.Result.DroppedReasons.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))),
             ["samples"] = (long)r.Result.Samples,

@@ -46,9 +46,14 @@ public sealed class AggregatorActor : ReceiveActor
         Receive<GlobalModelAck>(a => { if (plan is not null && a.Round == plan.Round) modelReceived.Add(a.Client); });
         Receive<RoundAbandoned>(a =>
         {
-            if (plan is null || a.Round != plan.Round || closed || !plan.Clients.Contains(a.Client)) return;
+            if (plan is null || a.Round != plan.Round || closed || !plan.Clients.Contains(a.Client) || updates.ContainsKey(a.Client)) return;
+            // Each instance gives up or fails once: a duplicate, or a late word of an instance already replaced, is not news.
+            if (journal.Incarnation.TryGetValue((a.Round, a.Client), out var seen) && a.Incarnation < seen) return;
+            journal.Incarnation[(a.Round, a.Client)] = a.Incarnation + 1;
+            var failed = a.Reason.StartsWith(ClientActor.RoundAbandonedFailed, StringComparison.Ordinal);
+            if (failed && Rejoin(a.Client)) return;
             abandoned.Add(a.Client);
-            if (a.Reason.StartsWith(ClientActor.RoundAbandonedFailed, StringComparison.Ordinal)) journal.Failed.Add(a.Client);
+            if (failed) journal.Failed.Add(a.Client);
             CloseIfAllAccounted();
         });
         Receive<Deadline>(d => { if (plan is not null && d.Round == plan.Round && !closed) Close(); });
@@ -60,7 +65,11 @@ public sealed class AggregatorActor : ReceiveActor
             abandoned.Add(client);
             journal.Failed.Add(client);
             // The split server may be serving it (SFLv2 serves one client at a time): tell it, as the client would have.
-            ctx.Server.Tell(new RoundAbandoned { Round = plan.Round, Client = client, Reason = $"{ClientActor.RoundAbandonedFailed}stopped (death watch)" }, Self);
+            ctx.Server.Tell(new RoundAbandoned
+            {
+                Round = plan.Round, Client = client, Reason = $"{ClientActor.RoundAbandonedFailed}stopped (death watch)",
+                Incarnation = ctx.ClientIncarnations.GetValueOrDefault(client),
+            }, Self);
             CloseIfAllAccounted();
         });
         Receive<StateRequest>(r =>
@@ -125,7 +134,8 @@ public sealed class AggregatorActor : ReceiveActor
                 ctx.Server.Tell(lastEnd!, Self);
             }
             else if (!closed)
-                foreach (var c in p.Clients.Where(c => !updates.ContainsKey(c) && !modelReceived.Contains(c))) SendGlobalModel(p, c, first: false);
+                foreach (var c in p.Clients.Where(c => !updates.ContainsKey(c) && !modelReceived.Contains(c) && !abandoned.Contains(c)))
+                    SendGlobalModel(p, c, journal.FirstModel.Contains(c));
             return;
         }
         if (plan is not null && p.Round < plan.Round) return;
@@ -136,11 +146,33 @@ public sealed class AggregatorActor : ReceiveActor
         modelReceived.Clear();
         abandoned.Clear();
         journal.Failed.Clear();
+        journal.FirstModel.Clear();
         closed = false;
-        foreach (var c in p.Clients) SendGlobalModel(p, c, participated.Add(c));
+        foreach (var c in p.Clients)
+        {
+            var first = participated.Add(c);
+            if (first) journal.FirstModel.Add(c);
+            SendGlobalModel(p, c, first);
+        }
         journal.DeadlineAt = Context.Now + TimeSpan.FromMilliseconds(p.DeadlineMs);
         Context.Timers.StartSingleTimer("deadline", new Deadline(p.Round), TimeSpan.FromMilliseconds(p.DeadlineMs));
         CloseIfAllAccounted(); // a round with no client has nothing to wait for
+    }
+
+    /// <summary>
+    /// A client that failed mid-round restarted (it said so from its old instance): while the round is open it is sent
+    /// the round's global model again and trains the round from its start, at most max-retries times a round. Its update
+    /// then counts like any other; a round never waits on a client that keeps failing.
+    /// </summary>
+    private bool Rejoin(string client)
+    {
+        var key = (plan!.Round, client);
+        var n = journal.Rejoins.GetValueOrDefault(key);
+        if (n >= ctx.Options.Federation.MaxRetries) return false;
+        journal.Rejoins[key] = n + 1;
+        modelReceived.Remove(client); // a repeated plan resends it, should this one be lost
+        SendGlobalModel(plan, client, journal.FirstModel.Contains(client));
+        return true;
     }
 
     /// <summary>Every sampled client delivered, was rejected, or gave up: nothing more can come, the deadline is not waited for.</summary>
@@ -244,6 +276,7 @@ public sealed class AggregatorActor : ReceiveActor
                 : rejected.Contains((plan.Round, c)) ? "rejected"
                 : updates.ContainsKey(c) || reachedK ? "surplus" : "no_update";
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
+        result.Rejoined = (uint)journal.Rejoins.Where(kv => kv.Key.Item1 == plan.Round).Sum(kv => kv.Value);
         lastResult = result;
         lastEnd = end;
         ctx.Coordinator.Tell(result, Self);
@@ -268,6 +301,12 @@ public sealed class AggregatorJournal
     public readonly List<string> Arrival = [];
     public readonly HashSet<string> ModelReceived = new(StringComparer.Ordinal), Abandoned = new(StringComparer.Ordinal), Failed = new(StringComparer.Ordinal), Participated = new(StringComparer.Ordinal);
     public readonly HashSet<(uint, string)> Counted = [], Late = [], Rejected = [];
+    /// <summary>Clients of the round in progress sent their personal parameters with its global model (their first round).</summary>
+    public readonly HashSet<string> FirstModel = new(StringComparer.Ordinal);
+    /// <summary>How often each (round, client) that failed mid-round was sent the global model again.</summary>
+    public readonly Dictionary<(uint, string), int> Rejoins = [];
+    /// <summary>Per (round, client): one more than the newest incarnation whose RoundAbandoned was acted on.</summary>
+    public readonly Dictionary<(uint, string), uint> Incarnation = [];
     /// <summary>The attempt of each (round, client) update last acknowledged.</summary>
     public readonly Dictionary<(uint, string), uint> Acked = [];
     /// <summary>The federated strategy with its state (FedAdam's moments): kept across aggregator restarts.</summary>

@@ -21,6 +21,8 @@ public sealed class ClientActor : ReceiveActor
 {
     private readonly SimulationContext ctx;
     private readonly ClientSpec spec;
+    // This instance's restarts before it (0 until the client first crashes): stamped on [1] and [3].
+    private readonly uint incarnation;
     private ParameterSet? personal;
     private ulong lastTablesSent;
     private uint lastRound;
@@ -63,6 +65,7 @@ public sealed class ClientActor : ReceiveActor
         this.spec = spec;
         // Its personal parameters as last published (a resumed run's checkpoint, or this actor's own before a restart).
         personal = ctx.ClientPersonalState.GetValueOrDefault(spec.Id);
+        incarnation = ctx.ClientIncarnations.GetValueOrDefault(spec.Id);
         Receive<GlobalModel>(OnGlobalModel);
         Receive<FeatureTables>(OnServerTables);
         Receive<TablesRequest>(OnTablesRequest);
@@ -121,7 +124,7 @@ public sealed class ClientActor : ReceiveActor
         var msg = new SplitFeatures
         {
             Round = st.Round, Client = spec.Id, Step = st.Step, Attempt = 0, Split = 1, Features = head.Features,
-            RateNormalizer = (uint)(o.Data.BatchSize * o.Data.Crop * o.Data.Crop),
+            RateNormalizer = (uint)(o.Data.BatchSize * o.Data.Crop * o.Data.Crop), Incarnation = incarnation,
         };
         Charge(head.Macs, t0);
         st.Features1 = msg;
@@ -167,7 +170,7 @@ public sealed class ClientActor : ReceiveActor
 
     private void GiveUp(string reason)
     {
-        ctx.Aggregator.Tell(new RoundAbandoned { Round = active!.Round, Client = spec.Id, Reason = reason }, Self);
+        ctx.Aggregator.Tell(new RoundAbandoned { Round = active!.Round, Client = spec.Id, Reason = reason, Incarnation = incarnation }, Self);
         Abandon(); // the round goes on without this client: no partial update is ever sent
     }
 
@@ -233,7 +236,7 @@ public sealed class ClientActor : ReceiveActor
         st.StepLoss = tail.DistortionTerm;
         st.SumMse += st.StepMse;
         st.SumLoss += st.StepLoss;
-        var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = tail.Gradient };
+        var msg = new SplitGradient { Round = st.Round, Client = spec.Id, Step = st.Step, Split = 2, Gradient = tail.Gradient, Incarnation = incarnation };
         if (tail.Stats is { } gs) { st.Coded3 += gs; st.HasCoded3 = true; }
         Charge(tail.Macs, t0);
         Send(msg, ctx.Server, Phase.AwaitGradient1);
@@ -318,14 +321,17 @@ public sealed class ClientActor : ReceiveActor
     protected override void PostStop() => Abandon();
 
     /// <summary>
-    /// The client failed mid-round: the restarted instance starts idle and will not train this round again, so the
-    /// aggregator (and the server) are told now (reason <c>failed: …</c>) instead of waiting for the deadline.
+    /// The client failed mid-round: the aggregator (and the server) are told now (reason <c>failed: …</c>) instead of
+    /// waiting for the deadline. The restarted instance starts idle with the next incarnation; the aggregator sends it
+    /// the round's global model again while the round is open (it rejoins and trains the round from its start), and the
+    /// server, seeing the higher incarnation on its [1], forgets what the failed instance left half done.
     /// </summary>
     protected override void PreRestart(Exception reason, object? message)
     {
+        ctx.ClientIncarnations[spec.Id] = incarnation + 1;
         if (active is { } st)
         {
-            var gone = new RoundAbandoned { Round = st.Round, Client = spec.Id, Reason = $"{RoundAbandonedFailed}{reason.Message}" };
+            var gone = new RoundAbandoned { Round = st.Round, Client = spec.Id, Reason = $"{RoundAbandonedFailed}{reason.Message}", Incarnation = incarnation };
             ctx.Aggregator.Tell(gone, Self);
             ctx.Server.Tell(gone, Self); // it may be holding the body (SFLv2) for our half-done step: the others need not wait
         }

@@ -33,6 +33,8 @@ public sealed class SplitServerActor : ReceiveActor
     // Per client: the last answer, and the attempt of the request it answers (a duplicate of that request is not answered again).
     private readonly Dictionary<string, (uint Round, uint Step, uint Split, Google.Protobuf.IMessage Reply, uint Attempt)> lastReply = new(StringComparer.Ordinal);
     private readonly Queue<(SplitFeatures Msg, ActorRef From)> waiting = new();
+    // Per client: the newest incarnation seen this round (a client that restarts after a crash counts one up).
+    private readonly Dictionary<string, uint> incarnations = new(StringComparer.Ordinal);
     private readonly GradientCodec gradientDownlink;
     private RoundPlan? plan;
     private FrozenFeatureTables? tables;
@@ -222,7 +224,7 @@ public sealed class SplitServerActor : ReceiveActor
     /// <summary>Transfer [1]: decode f̂1, run the body, send the split-2 features ([2]).</summary>
     private void OnFeatures1(SplitFeatures m, ActorRef from)
     {
-        if (m.Split != 1 || !InRound(m.Round, m.Client)) return;
+        if (m.Split != 1 || !InRound(m.Round, m.Client) || !Current(m.Client, m.Incarnation)) return;
         if (lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round && last.Step >= m.Step)
         {
             // A retransmitted [1]: same answer, no recomputation. A duplicate of the attempt answered, or one of an
@@ -286,7 +288,7 @@ public sealed class SplitServerActor : ReceiveActor
     /// <summary>Transfer [3]: backpropagate ∂L/∂f̂2 and the server's rate terms, step, send ∂L/∂f̂1 ([4]).</summary>
     private void OnGradient2(SplitGradient m, ActorRef from)
     {
-        if (m.Split != 2 || !InRound(m.Round, m.Client)) return;
+        if (m.Split != 2 || !InRound(m.Round, m.Client) || !Current(m.Client, m.Incarnation)) return;
         if (!pending.TryGetValue(m.Client, out var p) || p.Step != m.Step)
         {
             var known = lastReply.TryGetValue(m.Client, out var last) && last.Round == m.Round;
@@ -345,19 +347,49 @@ public sealed class SplitServerActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// False for a transfer of an earlier incarnation of its client (left in flight by an instance that crashed). The
+    /// first transfer of a newer one means the client restarted and rejoined the round from its start: what the failed
+    /// instance left here (its half-done step, its queued [1], its SFLv1 body copy, the answers cached for it) is
+    /// forgotten, as if its RoundAbandoned had arrived, which a lossy link may not have delivered.
+    /// </summary>
+    private bool Current(string client, uint incarnation)
+    {
+        var known = incarnations.GetValueOrDefault(client);
+        if (incarnation < known) return false;
+        if (incarnation > known)
+        {
+            incarnations[client] = incarnation;
+            Forget(client);
+        }
+        return true;
+    }
+
+    private void Forget(string client)
+    {
+        var others = waiting.Where(w => w.Msg.Client != client).ToList();
+        waiting.Clear();
+        foreach (var w in others) waiting.Enqueue(w);
+        if (clientTables.TryGetValue(client, out var tablesOfFailed)) tablesOfFailed.DropWaiting();
+        if (pending.Remove(client, out var p))
+        {
+            p.Dispose();
+            Context.Timers.Cancel(("pending", client));
+        }
+        lastReply.Remove(client);
+        if (copies.Remove(client, out var copy))
+        {
+            // SFLv1: the rejoined client starts again from the global head, so its body starts again from the global body.
+            ReleasePersonal(copy);
+            copy.Dispose();
+        }
+    }
+
     /// <summary>A client failed mid-round (it says so): its half-done step and its queued [1] are dropped, the others served.</summary>
     private void OnClientFailed(RoundAbandoned a)
     {
-        if (!InRound(a.Round, a.Client)) return;
-        var others = waiting.Where(w => w.Msg.Client != a.Client).ToList();
-        waiting.Clear();
-        foreach (var w in others) waiting.Enqueue(w);
-        if (clientTables.TryGetValue(a.Client, out var tablesOfFailed)) tablesOfFailed.DropWaiting();
-        if (pending.Remove(a.Client, out var p))
-        {
-            p.Dispose();
-            Context.Timers.Cancel(("pending", a.Client));
-        }
+        if (!InRound(a.Round, a.Client) || a.Incarnation < incarnations.GetValueOrDefault(a.Client)) return;
+        Forget(a.Client);
         ServeNext();
     }
 
@@ -430,6 +462,7 @@ public sealed class SplitServerActor : ReceiveActor
         waiting.Clear();
         foreach (var inbox in clientTables.Values) inbox.DropWaiting();
         lastReply.Clear();
+        incarnations.Clear();
         globalBody = null;
     }
 

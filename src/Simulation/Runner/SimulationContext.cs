@@ -72,6 +72,11 @@ public sealed class SimulationContext
     /// evaluation. In process only: in cluster mode clients live elsewhere and this stays empty.
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, ParameterSet> ClientPersonalState { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// How many times each client restarted after a crash (its incarnation, stamped on its transfers [1] and [3]): the
+    /// split server tells a restarted client's new attempt at the round from what its earlier instance left in flight.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, uint> ClientIncarnations { get; } = new(StringComparer.Ordinal);
     /// <summary>The aggregator's round in progress and update accounting: what it acknowledged survives its restart.</summary>
     public Roles.AggregatorJournal AggregatorJournal { get; } = new();
     public Protocol.RoundPlan? CurrentPlan { get; set; }

@@ -150,5 +150,13 @@ public static partial class SimulationRunner
                 throw new ArgumentException($"cofusfl.faults.{key} = \"{pattern}\": matches no actor of this run (client-0001 to {ClientSpec.IdOf(o.Federation.Clients)}, " +
                     "server, aggregator, coordinator, or the roles client, server, aggregator, coordinator; * and ? are globs)");
         }
+        // A misspelt message type would make its rule inject nothing.
+        var types = Protocol.UsflReflection.Descriptor.MessageTypes.Concat(Protocol.UsflControlReflection.Descriptor.MessageTypes)
+            .SelectMany(t => new[] { t.FullName, t.Name }).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < f.Rules.Count; i++)
+            for (var j = 0; j < f.Rules[i].Messages.Count; j++)
+                if (!types.Contains(f.Rules[i].Messages[j]))
+                    throw new ArgumentException($"cofusfl.faults.rules.{i}.messages.{j} = \"{f.Rules[i].Messages[j]}\": no message of the protocol has this type " +
+                        $"(one of {string.Join(", ", Protocol.UsflReflection.Descriptor.MessageTypes.Concat(Protocol.UsflControlReflection.Descriptor.MessageTypes).Select(t => t.Name).Order(StringComparer.Ordinal))})");
     }
 }
