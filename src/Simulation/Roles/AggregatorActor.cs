@@ -48,8 +48,8 @@ public sealed class AggregatorActor : ReceiveActor
         {
             if (plan is null || a.Round != plan.Round || closed || !plan.Clients.Contains(a.Client) || updates.ContainsKey(a.Client)) return;
             // Each instance gives up or fails once: a duplicate, or a late word of an instance already replaced, is not news.
-            if (journal.Incarnation.TryGetValue((a.Round, a.Client), out var seen) && a.Incarnation < seen) return;
-            journal.Incarnation[(a.Round, a.Client)] = a.Incarnation + 1;
+            if (journal.Incarnation.TryGetValue(a.Client, out var seen) && a.Incarnation < seen) return;
+            journal.Incarnation[a.Client] = a.Incarnation + 1;
             var failed = a.Reason.StartsWith(ClientActor.RoundAbandonedFailed, StringComparison.Ordinal);
             if (failed && Rejoin(a.Client)) return;
             abandoned.Add(a.Client);
@@ -147,6 +147,8 @@ public sealed class AggregatorActor : ReceiveActor
         abandoned.Clear();
         journal.Failed.Clear();
         journal.FirstModel.Clear();
+        journal.Rejoins.Clear();
+        journal.Incarnation.Clear();
         closed = false;
         foreach (var c in p.Clients)
         {
@@ -166,12 +168,11 @@ public sealed class AggregatorActor : ReceiveActor
     /// </summary>
     private bool Rejoin(string client)
     {
-        var key = (plan!.Round, client);
-        var n = journal.Rejoins.GetValueOrDefault(key);
+        var n = journal.Rejoins.GetValueOrDefault(client);
         if (n >= ctx.Options.Federation.MaxRetries) return false;
-        journal.Rejoins[key] = n + 1;
+        journal.Rejoins[client] = n + 1;
         modelReceived.Remove(client); // a repeated plan resends it, should this one be lost
-        SendGlobalModel(plan, client, journal.FirstModel.Contains(client));
+        SendGlobalModel(plan!, client, journal.FirstModel.Contains(client));
         return true;
     }
 
@@ -276,7 +277,7 @@ public sealed class AggregatorActor : ReceiveActor
                 : rejected.Contains((plan.Round, c)) ? "rejected"
                 : updates.ContainsKey(c) || reachedK ? "surplus" : "no_update";
         result.ClientStats.AddRange(kept.Order(StringComparer.Ordinal).Select(c => updates[c].Stats));
-        result.Rejoined = (uint)journal.Rejoins.Where(kv => kv.Key.Item1 == plan.Round).Sum(kv => kv.Value);
+        result.Rejoined = (uint)journal.Rejoins.Values.Sum();
         lastResult = result;
         lastEnd = end;
         ctx.Coordinator.Tell(result, Self);
@@ -303,10 +304,10 @@ public sealed class AggregatorJournal
     public readonly HashSet<(uint, string)> Counted = [], Late = [], Rejected = [];
     /// <summary>Clients of the round in progress sent their personal parameters with its global model (their first round).</summary>
     public readonly HashSet<string> FirstModel = new(StringComparer.Ordinal);
-    /// <summary>How often each (round, client) that failed mid-round was sent the global model again.</summary>
-    public readonly Dictionary<(uint, string), int> Rejoins = [];
-    /// <summary>Per (round, client): one more than the newest incarnation whose RoundAbandoned was acted on.</summary>
-    public readonly Dictionary<(uint, string), uint> Incarnation = [];
+    /// <summary>How often each client of the round in progress that failed mid-round was sent the global model again.</summary>
+    public readonly Dictionary<string, int> Rejoins = new(StringComparer.Ordinal);
+    /// <summary>Per client of the round in progress: one more than the newest incarnation whose RoundAbandoned was acted on.</summary>
+    public readonly Dictionary<string, uint> Incarnation = new(StringComparer.Ordinal);
     /// <summary>The attempt of each (round, client) update last acknowledged.</summary>
     public readonly Dictionary<(uint, string), uint> Acked = [];
     /// <summary>The federated strategy with its state (FedAdam's moments): kept across aggregator restarts.</summary>
